@@ -1,0 +1,51 @@
+/**
+ * Authentication and authorization, one for every protocol. Each adapter turns its protocol's own
+ * mechanism into Credentials; the result is one Principal, and one ACL decides per action and topic.
+ */
+
+export type Action = "publish" | "subscribe" | "call" | "register";
+
+export interface Credentials {
+  protocol: string; // "mqtt", "amqp091", ...
+  clientId: string;
+  username?: string;
+  password?: Buffer;
+  remoteAddress?: string;
+  /** True for TLS / WSS transports. */
+  secure: boolean;
+}
+
+export interface Principal {
+  /** Authenticated user name; undefined for an anonymous client. */
+  username?: string;
+  clientId: string;
+  protocol: string;
+  anonymous: boolean;
+}
+
+export type AuthResult =
+  | { ok: true; principal: Principal }
+  | { ok: false; reason: "bad-credentials" | "not-authorized" };
+
+export interface Auth {
+  /** May do I/O (hashing, an external service): async at the edge. */
+  authenticate(credentials: Credentials): Promise<AuthResult>;
+  /**
+   * The one ACL decision. Synchronous on purpose: it is asked on every publish and must be a
+   * cheap in-memory lookup. `topic` is canonical (MQTT form); for subscribe it is the filter.
+   */
+  authorize(principal: Principal, action: Action, topic: string): boolean;
+}
+
+/** Accepts everyone and allows everything: for tests and for an explicit allowAnonymous setup. */
+export class AllowAllAuth implements Auth {
+  async authenticate(c: Credentials): Promise<AuthResult> {
+    return {
+      ok: true,
+      principal: { username: c.username, clientId: c.clientId, protocol: c.protocol, anonymous: !c.username },
+    };
+  }
+  authorize(): boolean {
+    return true;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Presence: the record of connected devices (DESIGN.md). Who is connected, over which protocol,
+ * from where, since when, with which subscriptions. Connect and disconnect events are published
+ * on $SYS/clients/<client id>/connected|disconnected so every protocol can watch them.
+ */
+import { createMessage } from "./message.js";
+import type { Router } from "./router.js";
+import type { ConnectionInfo, Session, SessionConnection } from "./session.js";
+
+export interface ClientRecord extends ConnectionInfo {
+  clientId: string;
+  persistent: boolean;
+  subscriptions: string[];
+  queued: number;
+  inflight: number;
+}
+
+export class Presence {
+  private closed = false;
+
+  constructor(private readonly router: Router) {}
+
+  get connectedCount(): number {
+    let n = 0;
+    for (const s of this.router.sessions.values()) if (s.connection) n++;
+    return n;
+  }
+
+  /** A snapshot of every connected client (admin API, tests). */
+  list(): ClientRecord[] {
+    const out: ClientRecord[] = [];
+    for (const s of this.router.sessions.values()) {
+      if (s.connection) out.push(this.record(s, s.connection));
+    }
+    return out;
+  }
+
+  get(clientId: string): ClientRecord | undefined {
+    const s = this.router.sessions.get(clientId);
+    return s?.connection ? this.record(s, s.connection) : undefined;
+  }
+
+  connected(session: Session): void {
+    const c = session.connection;
+    if (c) this.emit(session.clientId, "connected", this.record(session, c));
+  }
+
+  disconnected(session: Session, conn: SessionConnection): void {
+    this.emit(session.clientId, "disconnected", {
+      ...this.record(session, conn),
+      disconnectedAt: Date.now(),
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private record(s: Session, c: SessionConnection): ClientRecord {
+    return {
+      clientId: s.clientId,
+      ...c.info,
+      persistent: s.persistent,
+      subscriptions: [...s.subscriptions.keys()],
+      queued: s.queue.length,
+      inflight: s.inflight.size,
+    };
+  }
+
+  private emit(clientId: string, event: string, body: object): void {
+    if (this.closed) return;
+    // Client ids may contain "/", "+" or "#"; those would break the topic, so they are escaped.
+    const safe = clientId.replace(/[/+#]/g, "_");
+    const msg = createMessage(`$SYS/clients/${safe}/${event}`, Buffer.from(JSON.stringify(body)), 0, false, {
+      contentType: "application/json",
+    });
+    this.router.publish(msg);
+  }
+}

@@ -1,0 +1,458 @@
+/**
+ * The Router: one topic space shared by every protocol (DESIGN.md). It owns sessions, the
+ * subscription tree, shared-subscription groups, retained messages and wills, and writes durable
+ * changes through the Store. It knows no wire format: adapters call attach/subscribe/publish and
+ * the router calls back SessionConnection.deliver().
+ */
+import type { Store, StoredSession } from "../store/store.js";
+import type { Auth } from "./auth.js";
+import type { Logger } from "./logger.js";
+import { isExpired, type Message, type QoS } from "./message.js";
+import { Presence } from "./presence.js";
+import { RetainedIndex } from "./retained-index.js";
+import {
+  type Delivery,
+  Session,
+  type SessionConnection,
+  Subscription,
+  type SubscriptionOptions,
+} from "./session.js";
+import { ShareGroup } from "./share-group.js";
+import { Stats } from "./stats.js";
+import { parseSharedFilter } from "./topic.js";
+import { TopicTree } from "./topic-tree.js";
+
+export const NEVER_EXPIRES = 0xffffffff;
+
+export interface RouterLimits {
+  /** Messages kept per session (queued + in flight) before new ones are dropped. */
+  maxQueuedMessages: number;
+}
+
+export interface RouterOptions {
+  store: Store;
+  auth: Auth;
+  log: Logger;
+  limits: RouterLimits;
+}
+
+type TreeEntry = Subscription | ShareGroup;
+
+interface PendingWill {
+  message: Message;
+  timer: NodeJS.Timeout;
+}
+
+export interface AttachResult {
+  session: Session;
+  sessionPresent: boolean;
+}
+
+export class Router {
+  readonly store: Store;
+  readonly auth: Auth;
+  readonly log: Logger;
+  readonly limits: RouterLimits;
+  readonly stats = new Stats();
+  readonly presence: Presence;
+  readonly sessions = new Map<string, Session>();
+  private readonly tree = new TopicTree<TreeEntry>();
+  private readonly groups = new Map<string, ShareGroup>();
+  private readonly retained = new RetainedIndex<Message>();
+  private readonly wills = new Map<string, PendingWill>();
+  private seq = 0;
+  private closed = false;
+
+  constructor(opts: RouterOptions) {
+    this.store = opts.store;
+    this.auth = opts.auth;
+    this.log = opts.log;
+    this.limits = opts.limits;
+    this.presence = new Presence(this);
+  }
+
+  /** Rebuilds sessions, queues and retained messages from the store. */
+  async start(): Promise<void> {
+    const state = await this.store.load();
+    const now = Date.now();
+    for (const m of state.retained) {
+      if (!isExpired(m, now)) this.retained.set(m.topic, m);
+    }
+    for (const s of state.sessions) {
+      const session = new Session(s.clientId, s.protocol);
+      session.expiryInterval = s.expiryInterval;
+      session.disconnectedAt = s.disconnectedAt ?? now;
+      this.sessions.set(s.clientId, session);
+      for (const sub of s.subscriptions) {
+        const { qos, noLocal, retainAsPublished, retainHandling, subscriptionId } = sub;
+        this.addSubscription(session, sub.filter, {
+          qos,
+          noLocal,
+          retainAsPublished,
+          retainHandling,
+          subscriptionId,
+        });
+      }
+      this.scheduleExpiry(session);
+    }
+    for (const d of state.deliveries) {
+      const session = this.sessions.get(d.clientId);
+      if (!session) continue;
+      this.seq = Math.max(this.seq, d.seq);
+      const delivery: Delivery = { ...d };
+      if (d.state === "queued" || d.packetId === undefined) session.queue.push(delivery);
+      else session.inflight.set(d.packetId, delivery);
+    }
+    for (const { clientId, packetId } of state.incomingQos2) {
+      this.sessions.get(clientId)?.incomingQos2.add(packetId);
+    }
+  }
+
+  // ---- sessions -------------------------------------------------------------------------------
+
+  /**
+   * Binds a new connection to the session `clientId`, taking it over from a live connection
+   * ([MQTT-3.1.4-3]) and discarding old state when `cleanStart` ([MQTT-3.1.2-4]).
+   */
+  attach(
+    clientId: string,
+    protocol: string,
+    cleanStart: boolean,
+    expiryInterval: number,
+    conn: SessionConnection,
+  ): AttachResult {
+    let session = this.sessions.get(clientId);
+    if (session?.connection) {
+      const old = session.connection;
+      session.connection = undefined;
+      old.close("taken-over");
+    }
+    this.cancelWill(clientId);
+    let sessionPresent = false;
+    if (session && cleanStart) {
+      this.destroySession(session);
+      session = undefined;
+    }
+    if (session) {
+      sessionPresent = true;
+      if (session.expiryTimer) clearTimeout(session.expiryTimer);
+      session.expiryTimer = undefined;
+    } else {
+      session = new Session(clientId, protocol);
+      this.sessions.set(clientId, session);
+    }
+    session.expiryInterval = expiryInterval;
+    session.disconnectedAt = undefined;
+    session.connection = conn;
+    this.stats.connectionsTotal++;
+    if (session.persistent) this.saveSession(session);
+    this.presence.connected(session);
+    return { session, sessionPresent };
+  }
+
+  /**
+   * The connection of `session` ended. `will` is published now or after its delay unless the
+   * session is resumed first ([MQTT-3.1.3-9]); a non-persistent session ends here.
+   */
+  detach(session: Session, conn: SessionConnection, will?: { message: Message; delaySeconds: number }): void {
+    if (session.connection !== conn) {
+      // Taken over: the will belongs to the connection that ended. The session goes on, so a
+      // delayed will is never due ([MQTT-3.1.3-9]); an undelayed one is published now.
+      if (will && will.delaySeconds === 0) this.publishWill(session.clientId, will.message);
+      return;
+    }
+    session.connection = undefined;
+    session.disconnectedAt = Date.now();
+    this.presence.disconnected(session, conn);
+    if (will) {
+      if (will.delaySeconds > 0 && session.persistent) {
+        const timer = setTimeout(() => {
+          this.wills.delete(session.clientId);
+          this.publishWill(session.clientId, will.message);
+        }, Math.min(will.delaySeconds, session.expiryInterval) * 1000);
+        timer.unref();
+        this.wills.set(session.clientId, { message: will.message, timer });
+      } else {
+        this.publishWill(session.clientId, will.message);
+      }
+    }
+    if (!session.persistent) {
+      this.destroySession(session);
+      return;
+    }
+    this.saveSession(session);
+    this.scheduleExpiry(session);
+  }
+
+  private publishWill(clientId: string, message: Message): void {
+    if (this.closed) return;
+    message.timestamp = Date.now();
+    this.log.debug("publishing will", { clientId, topic: message.topic });
+    this.publish(message);
+  }
+
+  private cancelWill(clientId: string): void {
+    const w = this.wills.get(clientId);
+    if (w) {
+      clearTimeout(w.timer);
+      this.wills.delete(clientId);
+    }
+  }
+
+  private scheduleExpiry(session: Session): void {
+    if (session.expiryInterval === NEVER_EXPIRES) return;
+    const endsAt = (session.disconnectedAt ?? Date.now()) + session.expiryInterval * 1000;
+    const timer = setTimeout(() => this.expire(session), Math.max(0, endsAt - Date.now()));
+    timer.unref();
+    session.expiryTimer = timer;
+  }
+
+  private expire(session: Session): void {
+    if (session.connection || this.sessions.get(session.clientId) !== session) return;
+    this.log.debug("session expired", { clientId: session.clientId });
+    // The will is sent when the session ends, if its delay has not run out yet ([MQTT-3.1.3-9]).
+    const w = this.wills.get(session.clientId);
+    if (w) {
+      this.cancelWill(session.clientId);
+      this.publishWill(session.clientId, w.message);
+    }
+    this.destroySession(session);
+  }
+
+  private destroySession(session: Session): void {
+    if (session.expiryTimer) clearTimeout(session.expiryTimer);
+    for (const sub of session.subscriptions.values()) this.removeFromTree(sub);
+    session.subscriptions.clear();
+    session.queue.length = 0;
+    session.inflight.clear();
+    session.incomingQos2.clear();
+    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+    this.store.deleteSession(session.clientId);
+  }
+
+  saveSession(session: Session): void {
+    if (!session.persistent) return;
+    const rec: StoredSession = {
+      clientId: session.clientId,
+      protocol: session.protocol,
+      expiryInterval: session.expiryInterval,
+      disconnectedAt: session.disconnectedAt,
+      subscriptions: [...session.subscriptions.values()].map((s) => ({ filter: s.filter, ...s.options })),
+    };
+    this.store.saveSession(rec);
+  }
+
+  /** Closes every live connection (server shutdown) and stops timers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const s of this.sessions.values()) {
+      const c = s.connection;
+      if (c) {
+        // Keep the session (persistent ones are saved by detach); its will is not sent on shutdown.
+        c.close("shutdown");
+      }
+    }
+    this.closed = true;
+    for (const w of this.wills.values()) clearTimeout(w.timer);
+    for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);
+    this.presence.close();
+    await this.store.commit();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ---- subscriptions -------------------------------------------------------------------------
+
+  /** Adds or replaces a subscription; returns it and whether it existed before ([MQTT-3.8.4-3]). */
+  subscribe(
+    session: Session,
+    filter: string,
+    options: SubscriptionOptions,
+  ): { sub: Subscription; existed: boolean } {
+    const existing = session.subscriptions.get(filter);
+    if (existing) {
+      existing.options = options;
+      this.saveSession(session);
+      return { sub: existing, existed: true };
+    }
+    const sub = this.addSubscription(session, filter, options);
+    this.saveSession(session);
+    return { sub, existed: false };
+  }
+
+  private addSubscription(session: Session, filter: string, options: SubscriptionOptions): Subscription {
+    const shared = parseSharedFilter(filter);
+    let sub: Subscription;
+    if (shared) {
+      sub = new Subscription(session, filter, shared.filter, options, shared.group);
+      const key = `${shared.group}\u0000${shared.filter}`;
+      let group = this.groups.get(key);
+      if (!group) {
+        group = new ShareGroup(shared.group, shared.filter);
+        this.groups.set(key, group);
+        this.tree.add(shared.filter, group);
+      }
+      group.members.push(sub);
+    } else {
+      sub = new Subscription(session, filter, filter, options);
+      this.tree.add(filter, sub);
+    }
+    session.subscriptions.set(filter, sub);
+    return sub;
+  }
+
+  unsubscribe(session: Session, filter: string): boolean {
+    const sub = session.subscriptions.get(filter);
+    if (!sub) return false;
+    session.subscriptions.delete(filter);
+    this.removeFromTree(sub);
+    this.saveSession(session);
+    return true;
+  }
+
+  private removeFromTree(sub: Subscription): void {
+    if (sub.group === undefined) {
+      this.tree.remove(sub.filter, sub);
+      return;
+    }
+    const key = `${sub.group}\u0000${sub.topicFilter}`;
+    const group = this.groups.get(key);
+    if (!group) return;
+    const i = group.members.indexOf(sub);
+    if (i >= 0) group.members.splice(i, 1);
+    if (group.members.length === 0) {
+      this.groups.delete(key);
+      this.tree.remove(sub.topicFilter, group);
+    }
+  }
+
+  /** Sends a group's backlog to the session's live shared subscriptions (after it reconnects). */
+  drainGroups(session: Session): void {
+    for (const sub of session.subscriptions.values()) {
+      if (sub.group === undefined) continue;
+      const group = this.groups.get(`${sub.group}\u0000${sub.topicFilter}`);
+      if (!group) continue;
+      const now = Date.now();
+      while (group.backlog.length > 0 && session.connection) {
+        const e = group.backlog.shift()!;
+        if (isExpired(e.message, now)) continue;
+        this.stats.messagesSent++;
+        session.connection.deliver(e.message, minQoS(e.qos, sub.options.qos), false, sub);
+      }
+    }
+  }
+
+  /** Visits retained messages matching a filter (for delivery on subscribe). */
+  retainedMatching(filter: string, visit: (m: Message) => void): void {
+    const now = Date.now();
+    this.retained.match(filter, (_topic, m) => {
+      if (isExpired(m, now)) {
+        this.retained.delete(m.topic);
+        this.store.deleteRetained(m.topic);
+        return;
+      }
+      visit(m);
+    });
+  }
+
+  get retainedCount(): number {
+    return this.retained.size;
+  }
+
+  get subscriptionCount(): number {
+    return this.tree.size;
+  }
+
+  // ---- publish -------------------------------------------------------------------------------
+
+  /**
+   * Routes one message to every matching subscription (hot path: no await, no allocation per
+   * subscriber beyond what the adapter needs). Returns the number of subscriptions it matched.
+   */
+  publish(message: Message): number {
+    this.stats.publishesRouted++;
+    if (message.retain) this.storeRetained(message);
+    let matched = 0;
+    this.tree.match(message.topic, (entry) => {
+      matched++;
+      if (entry.isGroup) this.deliverToGroup(entry, message);
+      else this.deliverTo(entry, message);
+    });
+    return matched;
+  }
+
+  private storeRetained(message: Message): void {
+    // An empty retained payload deletes the retained message ([MQTT-3.3.1-10]).
+    if (message.payload.length === 0) {
+      if (this.retained.delete(message.topic)) this.store.deleteRetained(message.topic);
+      return;
+    }
+    this.retained.set(message.topic, message);
+    // $SYS values are recomputed every few seconds: keeping them durable would only cost writes.
+    if (!message.topic.startsWith("$SYS/")) this.store.setRetained(message);
+  }
+
+  private deliverTo(sub: Subscription, message: Message): void {
+    const session = sub.session;
+    // No Local: never back to the session that published it ([MQTT-3.8.3-3]).
+    if (sub.options.noLocal && message.publisherId === session.clientId) return;
+    const qos = minQoS(message.qos, sub.options.qos);
+    // Retain As Published: keep the flag, otherwise clear it on normal delivery ([MQTT-3.3.1-12/13]).
+    const retain = sub.options.retainAsPublished ? message.retain : false;
+    const conn = session.connection;
+    if (conn) {
+      this.stats.messagesSent++;
+      conn.deliver(message, qos, retain, sub);
+    } else if (session.persistent && qos > 0) {
+      this.enqueue(session, message, qos, retain, sub.options.subscriptionId);
+    }
+  }
+
+  private deliverToGroup(group: ShareGroup, message: Message): void {
+    const member = group.pickLive();
+    if (member) {
+      this.deliverTo(member, message);
+      return;
+    }
+    if (message.qos > 0 && group.hasPersistentMember()) {
+      if (group.backlog.length >= this.limits.maxQueuedMessages) {
+        group.backlog.shift();
+        this.stats.messagesDropped++;
+      }
+      group.backlog.push({ message, qos: message.qos });
+    }
+  }
+
+  /**
+   * Appends to a session's queue. At the bound the new message is dropped and counted (the
+   * publisher was already acknowledged; a durable queue refuses rather than evicting older data).
+   */
+  enqueue(
+    session: Session,
+    message: Message,
+    qos: QoS,
+    retain: boolean,
+    subscriptionId?: number,
+  ): Delivery | undefined {
+    if (session.queue.length + session.inflight.size >= this.limits.maxQueuedMessages) {
+      session.dropped++;
+      this.stats.messagesDropped++;
+      return undefined;
+    }
+    const d: Delivery = { seq: ++this.seq, message, qos, retain, subscriptionId, state: "queued" };
+    session.queue.push(d);
+    if (session.persistent) this.store.saveDelivery({ clientId: session.clientId, ...d });
+    return d;
+  }
+
+  /** Allocates the next delivery sequence number (for in-flight records created by adapters). */
+  nextSeq(): number {
+    return ++this.seq;
+  }
+}
+
+export function minQoS(a: QoS, b: QoS): QoS {
+  return a < b ? a : b;
+}

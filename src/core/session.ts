@@ -1,0 +1,101 @@
+/**
+ * Protocol-independent client state (DESIGN.md "Session"): identity, subscriptions, the queue of
+ * messages waiting for the client, the messages in flight to it, and its expiry. The adapter owns
+ * the wire; the session owns what survives the wire.
+ */
+import type { Message, QoS } from "./message.js";
+
+export interface SubscriptionOptions {
+  qos: QoS;
+  noLocal: boolean;
+  retainAsPublished: boolean;
+  retainHandling: 0 | 1 | 2;
+  subscriptionId?: number;
+}
+
+/** One subscription of one session; a value in the TopicTree (or a member of a ShareGroup). */
+export class Subscription {
+  readonly isGroup = false;
+  constructor(
+    readonly session: Session,
+    /** The filter as the client wrote it, "$share/g/" prefix included: the session's key. */
+    readonly filter: string,
+    /** The filter that is matched against topics (without the share prefix). */
+    readonly topicFilter: string,
+    public options: SubscriptionOptions,
+    readonly group?: string,
+  ) {}
+}
+
+/** A message on its way to one session: queued, or in flight under a packet id. */
+export interface Delivery {
+  seq: number;
+  message: Message;
+  qos: QoS;
+  retain: boolean;
+  subscriptionId?: number;
+  packetId?: number;
+  state: "queued" | "publish" | "pubrel";
+}
+
+export type CloseReason = "taken-over" | "shutdown" | "session-expired" | "administrative";
+
+export interface ConnectionInfo {
+  protocol: string;
+  protocolVersion: string;
+  remoteAddress: string;
+  remotePort: number;
+  transport: string;
+  username?: string;
+  connectedAt: number;
+}
+
+/** What the router needs from a live connection; implemented by each protocol adapter. */
+export interface SessionConnection {
+  readonly info: ConnectionInfo;
+  /**
+   * Hand one message to the client. Called synchronously on the publish path: the adapter encodes
+   * and writes, or, when its in-flight window is full, leaves it in session.queue.
+   */
+  deliver(message: Message, qos: QoS, retain: boolean, sub: Subscription | undefined): void;
+  /** Called when queued messages may be sent (the session was resumed, or the group has backlog). */
+  drain(): void;
+  /** Server-initiated close with a reason the adapter maps to its protocol. */
+  close(reason: CloseReason): void;
+}
+
+export class Session {
+  readonly subscriptions = new Map<string, Subscription>();
+  /** Waiting to be sent, oldest first. */
+  readonly queue: Delivery[] = [];
+  /** Sent and not yet completed, by packet id (MQTT) / delivery id. */
+  readonly inflight = new Map<number, Delivery>();
+  /** Incoming QoS 2 packet ids received and not yet released ([MQTT-4.3.3-?] exactly once). */
+  readonly incomingQos2 = new Set<number>();
+  connection: SessionConnection | undefined;
+  /** Seconds the session outlives its connection; 0 = ends with it; 0xFFFFFFFF = never. */
+  expiryInterval = 0;
+  disconnectedAt: number | undefined;
+  expiryTimer: NodeJS.Timeout | undefined;
+  /** Messages dropped because the queue was full (reported in $SYS and presence). */
+  dropped = 0;
+  private lastPacketId = 0;
+
+  constructor(
+    readonly clientId: string,
+    readonly protocol: string,
+  ) {}
+
+  get persistent(): boolean {
+    return this.expiryInterval > 0;
+  }
+
+  /** Next free packet id 1..65535, skipping ids still in flight ([MQTT-2.2.1-3]). */
+  nextPacketId(): number {
+    for (let i = 0; i < 65535; i++) {
+      this.lastPacketId = this.lastPacketId === 65535 ? 1 : this.lastPacketId + 1;
+      if (!this.inflight.has(this.lastPacketId)) return this.lastPacketId;
+    }
+    return 0; // all 65535 in flight: the caller keeps the message queued
+  }
+}

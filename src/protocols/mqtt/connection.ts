@@ -1,0 +1,359 @@
+/**
+ * One MQTT network connection: the state machine that maps packets to core calls. The packet
+ * handlers live in handlers/ (one per inbound packet type); outgoing delivery in outgoing.ts.
+ */
+import type { Principal } from "../../core/auth.js";
+import type { Logger } from "../../core/logger.js";
+import type { Message, QoS } from "../../core/message.js";
+import type { Router } from "../../core/router.js";
+import type {
+  CloseReason,
+  ConnectionInfo,
+  Session,
+  SessionConnection,
+  Subscription,
+} from "../../core/session.js";
+import type { ByteStream, TransportInfo } from "../../transports/types.js";
+import { encode, MqttCodecError, MqttDecoder } from "./codec/index.js";
+import type { DisconnectPacket, Packet, Properties, ProtocolVersion } from "./codec/packets.js";
+import { ReasonCode } from "./codec/packets.js";
+import { handleAuth } from "./handlers/auth.js";
+import { handleConnect } from "./handlers/connect.js";
+import { handleDisconnect } from "./handlers/disconnect.js";
+import { handlePuback, handlePubcomp, handlePubrec } from "./handlers/outgoing-acks.js";
+import { handlePublish } from "./handlers/publish.js";
+import { handlePubrel } from "./handlers/pubrel.js";
+import { handleSubscribe } from "./handlers/subscribe.js";
+import { handleUnsubscribe } from "./handlers/unsubscribe.js";
+import type { MqttOptions } from "./options.js";
+import { deliver, pump } from "./outgoing.js";
+
+type State = "awaiting-connect" | "connecting" | "connected" | "closed";
+
+const CLOSE_REASON_CODES: Record<CloseReason, number> = {
+  "taken-over": ReasonCode.SessionTakenOver,
+  shutdown: ReasonCode.ServerShuttingDown,
+  "session-expired": ReasonCode.AdministrativeAction,
+  administrative: ReasonCode.AdministrativeAction,
+};
+
+export class MqttConnection implements SessionConnection {
+  state: State = "awaiting-connect";
+  version: ProtocolVersion = 4;
+  session: Session | undefined;
+  principal: Principal | undefined;
+  info: ConnectionInfo;
+  will: { message: Message; delaySeconds: number } | undefined;
+  readonly decoder: MqttDecoder;
+
+  // Limits the client announced in its CONNECT (v5), defaults otherwise.
+  clientReceiveMaximum = 65535;
+  clientMaxPacketSize = 0; // 0 = no limit announced
+  clientTopicAliasMaximum = 0;
+  requestProblemInformation = true;
+
+  /** v5 topic aliases the client set for its publishes (alias -> topic). */
+  readonly inboundAliases = new Map<number, string>();
+  /** Topic aliases we assigned towards the client (topic -> alias). */
+  readonly outboundAliases = new Map<string, number>();
+
+  /** Enhanced authentication in progress (v5 AUTH), if any. */
+  authExchange: { method: string; state: unknown } | undefined;
+  authMethod: string | undefined;
+  /** Authentication data for the CONNACK that ends a successful AUTH exchange. */
+  authFinalData: Buffer | undefined;
+
+  /** QoS 1/2 acks waiting for the store commit that makes their message durable. */
+  private pendingAcks: Packet[] = [];
+  private commitScheduled = false;
+  /** Packets that arrived while CONNECT was being authenticated. */
+  private backlog: Packet[] | undefined;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private corked = false;
+
+  constructor(
+    readonly router: Router,
+    readonly options: MqttOptions,
+    readonly stream: ByteStream,
+    readonly transport: TransportInfo,
+    readonly log: Logger,
+    readonly transportName: string,
+  ) {
+    this.decoder = new MqttDecoder({ maxPacketSize: options.maxPacketSize });
+    this.info = {
+      protocol: "mqtt",
+      protocolVersion: "",
+      remoteAddress: transport.remoteAddress,
+      remotePort: transport.remotePort,
+      transport: transportName,
+      connectedAt: Date.now(),
+    };
+    this.connectTimer = setTimeout(() => {
+      this.log.debug("mqtt: no CONNECT in time", { remote: transport.remoteAddress });
+      this.destroy();
+    }, options.connectTimeoutMs);
+    stream.on("data", (chunk) => this.onData(chunk));
+    stream.on("error", (err) => this.log.debug("mqtt: socket error", { error: err.message }));
+    stream.on("close", () => this.onClose());
+    stream.on("drain", () => {
+      if (this.session) pump(this);
+    });
+  }
+
+  // ---- input ----------------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.state === "closed") return;
+    this.router.stats.bytesReceived += chunk.length;
+    this.keepAliveTimer?.refresh();
+    this.cork();
+    try {
+      this.decoder.push(chunk, (p) => this.onPacket(p));
+    } catch (err) {
+      this.onProtocolError(err);
+    }
+  }
+
+  private onPacket(p: Packet): void {
+    if (this.state === "closed") return;
+    if (this.backlog) {
+      // Packets may follow CONNECT before CONNACK; they are handled once the session exists.
+      this.backlog.push(p);
+      return;
+    }
+    if (this.state === "awaiting-connect") {
+      if (p.cmd !== "connect") {
+        // The first packet must be CONNECT [MQTT-3.1.0-1].
+        this.log.debug("mqtt: first packet is not CONNECT", { cmd: p.cmd });
+        this.destroy();
+        return;
+      }
+      this.state = "connecting";
+      if (this.connectTimer) clearTimeout(this.connectTimer);
+      this.connectTimer = undefined;
+      this.backlog = [];
+      handleConnect(this, p).catch((err) => this.onProtocolError(err));
+      return;
+    }
+    this.dispatch(p);
+  }
+
+  /** Called by the CONNECT handler once CONNACK is sent (or the connection refused). */
+  connectDone(): void {
+    const queued = this.backlog;
+    this.backlog = undefined;
+    if (!queued || this.state !== "connected") return;
+    this.cork();
+    for (const p of queued) {
+      if (this.state !== "connected") break;
+      try {
+        this.dispatch(p);
+      } catch (err) {
+        this.onProtocolError(err);
+      }
+    }
+  }
+
+  private dispatch(p: Packet): void {
+    if (this.state !== "connected" && p.cmd !== "auth") {
+      // During an AUTH exchange only AUTH may come before CONNACK ([MQTT-4.12.0-?], §4.12).
+      this.protocolError(ReasonCode.ProtocolError, `${p.cmd} before authentication completed`);
+      return;
+    }
+    switch (p.cmd) {
+      case "publish":
+        this.router.stats.messagesReceived++;
+        handlePublish(this, p);
+        return;
+      case "puback":
+        handlePuback(this, p);
+        return;
+      case "pubrec":
+        handlePubrec(this, p);
+        return;
+      case "pubrel":
+        handlePubrel(this, p);
+        return;
+      case "pubcomp":
+        handlePubcomp(this, p);
+        return;
+      case "subscribe":
+        handleSubscribe(this, p);
+        return;
+      case "unsubscribe":
+        handleUnsubscribe(this, p);
+        return;
+      case "pingreq":
+        this.send({ cmd: "pingresp" });
+        return;
+      case "disconnect":
+        handleDisconnect(this, p);
+        return;
+      case "auth":
+        handleAuth(this, p).catch((err) => this.onProtocolError(err));
+        return;
+      case "connect":
+        // A second CONNECT is a protocol error [MQTT-3.1.0-2].
+        this.protocolError(ReasonCode.ProtocolError, "second CONNECT");
+        return;
+      default:
+        // Server-to-client packets (CONNACK, SUBACK, ...) are not valid from a client.
+        this.protocolError(ReasonCode.ProtocolError, `unexpected ${p.cmd}`);
+    }
+  }
+
+  private onProtocolError(err: unknown): void {
+    if (err instanceof MqttCodecError) {
+      this.protocolError(err.reasonCode, err.message);
+      return;
+    }
+    this.log.error("mqtt: internal error", {
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
+    this.protocolError(ReasonCode.ImplementationSpecificError, "internal error");
+  }
+
+  /**
+   * Ends the connection because of the client: v5 clients get a DISCONNECT (or a CONNACK before
+   * the session exists) with the reason code first ([MQTT-4.13.1-1]); v3 clients are just closed.
+   */
+  protocolError(reasonCode: number, reason: string): void {
+    if (this.state === "closed") return;
+    this.log.debug("mqtt: closing connection", { reasonCode, reason, clientId: this.session?.clientId });
+    if (this.version === 5) {
+      if (this.state === "connected") {
+        this.send({ cmd: "disconnect", reasonCode, properties: this.reasonString(reason, true) });
+      } else if (this.state === "connecting" || this.decoder.version === 5) {
+        this.send({
+          cmd: "connack",
+          sessionPresent: false,
+          reasonCode,
+          properties: { reasonString: reason },
+        });
+      }
+    }
+    this.end();
+  }
+
+  /** Reason string property, when the client did not ask us to leave them out ([MQTT-3.1.2-29]). */
+  reasonString(reason: string | undefined, always = false): Properties | undefined {
+    if (!reason || (!always && !this.requestProblemInformation)) return undefined;
+    return { reasonString: reason };
+  }
+
+  // ---- output ---------------------------------------------------------------------------------
+
+  /** Corks the stream until the end of this tick so all packets of the tick go out in one write. */
+  cork(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.stream.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.stream.uncork();
+    });
+  }
+
+  send(p: Packet): void {
+    this.write(encode(p, this.version));
+  }
+
+  write(buf: Buffer): boolean {
+    if (this.state === "closed") return false;
+    // Never exceed the client's Maximum Packet Size ([MQTT-3.1.2-24]); callers that can shorten
+    // a packet (drop a reason string) check before; anything else is discarded here.
+    if (this.clientMaxPacketSize > 0 && buf.length > this.clientMaxPacketSize) return false;
+    this.cork();
+    this.router.stats.bytesSent += buf.length;
+    return this.stream.write(buf);
+  }
+
+  /** Sends an ack after the store has committed what it acknowledges (group commit). */
+  ackAfterCommit(p: Packet): void {
+    this.pendingAcks.push(p);
+    if (this.commitScheduled) return;
+    this.commitScheduled = true;
+    this.router.store.commit().then(
+      () => {
+        this.commitScheduled = false;
+        const acks = this.pendingAcks;
+        this.pendingAcks = [];
+        for (const a of acks) this.send(a);
+      },
+      (err: unknown) => {
+        this.commitScheduled = false;
+        this.log.error("mqtt: store commit failed; closing without acknowledging", { error: String(err) });
+        this.pendingAcks = [];
+        this.protocolError(ReasonCode.UnspecifiedError, "store failure");
+      },
+    );
+  }
+
+  get pendingAckCount(): number {
+    return this.pendingAcks.length;
+  }
+
+  // ---- SessionConnection ----------------------------------------------------------------------
+
+  deliver(message: Message, qos: QoS, retain: boolean, sub: Subscription | undefined): void {
+    deliver(this, message, qos, retain, sub);
+  }
+
+  drain(): void {
+    pump(this);
+  }
+
+  close(reason: CloseReason): void {
+    if (this.state === "closed") return;
+    // A broker shutting down is not the client failing: its will is not published.
+    if (reason === "shutdown") this.will = undefined;
+    if (this.version === 5 && this.state === "connected") {
+      this.send({ cmd: "disconnect", reasonCode: CLOSE_REASON_CODES[reason] } satisfies DisconnectPacket);
+    }
+    this.end();
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  startKeepAlive(seconds: number): void {
+    if (seconds <= 0) return;
+    // The server allows one and a half keep alive periods of silence [MQTT-3.1.2-24 / 3.1.2-22].
+    this.keepAliveTimer = setTimeout(() => {
+      this.log.debug("mqtt: keep alive timeout", { clientId: this.session?.clientId });
+      if (this.version === 5) this.send({ cmd: "disconnect", reasonCode: ReasonCode.KeepAliveTimeout });
+      this.end();
+    }, seconds * 1500);
+  }
+
+  /** Graceful close: flush what was written, then close. */
+  end(): void {
+    if (this.state === "closed") return;
+    this.finish();
+    this.stream.end();
+    // A peer that never reads must not keep the socket open forever.
+    setTimeout(() => this.stream.destroy(), 2000).unref();
+  }
+
+  destroy(): void {
+    if (this.state !== "closed") this.finish();
+    this.stream.destroy();
+  }
+
+  private finish(): void {
+    const wasConnected = this.state === "connected";
+    this.state = "closed";
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
+    this.backlog = undefined;
+    if (wasConnected && this.session) {
+      const will = this.will;
+      this.will = undefined;
+      this.router.detach(this.session, this, will);
+    }
+  }
+
+  private onClose(): void {
+    if (this.state !== "closed") this.finish();
+  }
+}

@@ -1,0 +1,48 @@
+/** Starts a real broker on 127.0.0.1 with ephemeral ports and a memory store, for integration tests. */
+import { type BrokerHandle, type BrokerOverrides, startBroker } from "../../src/broker.js";
+import { defaultConfig } from "../../src/config/defaults.js";
+import type { Config, MqttConfig } from "../../src/config/schema.js";
+import { AllowAllAuth } from "../../src/core/auth.js";
+import { createLogger, nullLogger } from "../../src/core/logger.js";
+import { MemoryStore } from "../../src/store/memory-store.js";
+
+export interface TestBroker {
+  handle: BrokerHandle;
+  mqttPort: number;
+  httpPort: number;
+  mqttUrl: string;
+  wsUrl: string;
+  store: MemoryStore;
+  close(): Promise<void>;
+}
+
+export interface TestBrokerOptions extends BrokerOverrides {
+  mqtt?: Partial<MqttConfig>;
+  config?: (c: Config) => void;
+}
+
+export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<TestBroker> {
+  const config = defaultConfig();
+  config.host = "127.0.0.1";
+  config.store = "memory";
+  config.mqtt.port = 0;
+  config.mqtt.tlsPort = "off";
+  config.http.port = 0;
+  config.sys.intervalMs = 60_000;
+  Object.assign(config.mqtt, opts.mqtt);
+  opts.config?.(config);
+  const store = (opts.store as MemoryStore | undefined) ?? new MemoryStore();
+  const log = process.env.SWITCHBOARD_TEST_LOG ? createLogger("debug") : nullLogger;
+  const handle = await startBroker(config, log, { auth: new AllowAllAuth(), ...opts, store });
+  const mqttPort = handle.ports.mqtt!;
+  const httpPort = handle.ports.http ?? 0;
+  return {
+    handle,
+    mqttPort,
+    httpPort,
+    mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    wsUrl: `ws://127.0.0.1:${httpPort}/mqtt`,
+    store,
+    close: () => handle.close(),
+  };
+}
