@@ -20,7 +20,11 @@ export interface RunResult {
 }
 
 /** Runs a program to completion (bounded by `timeoutMs`), optionally feeding stdin. */
-export function run(program: string, args: string[], opts: { timeoutMs?: number; input?: Buffer } = {}): Promise<RunResult> {
+export function run(
+  program: string,
+  args: string[],
+  opts: { timeoutMs?: number; input?: Buffer } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, { stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];

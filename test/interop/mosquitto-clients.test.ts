@@ -16,12 +16,43 @@ for (const version of ["mqttv311", "mqttv5"]) {
       // mosquitto_sub's stdout is block-buffered on a pipe, so readiness is read off the broker.
       sub = startProgram(
         "mosquitto_sub",
-        ["-h", "127.0.0.1", "-p", port, "-V", version, "-i", "tour-sub", "-t", "tour/#", "-q", "2", "-v", "-C", "3"],
+        [
+          "-h",
+          "127.0.0.1",
+          "-p",
+          port,
+          "-V",
+          version,
+          "-i",
+          "tour-sub",
+          "-t",
+          "tour/#",
+          "-q",
+          "2",
+          "-v",
+          "-C",
+          "3",
+        ],
         /$^/,
       );
-      await waitFor(() => b.handle.router.presence.get("tour-sub")?.subscriptions.includes("tour/#") === true);
+      await waitFor(
+        () => b.handle.router.presence.get("tour-sub")?.subscriptions.includes("tour/#") === true,
+      );
       for (const q of ["0", "1", "2"]) {
-        const r = await run("mosquitto_pub", ["-h", "127.0.0.1", "-p", port, "-V", version, "-t", `tour/q${q}`, "-q", q, "-m", `hello ${q}`]);
+        const r = await run("mosquitto_pub", [
+          "-h",
+          "127.0.0.1",
+          "-p",
+          port,
+          "-V",
+          version,
+          "-t",
+          `tour/q${q}`,
+          "-q",
+          q,
+          "-m",
+          `hello ${q}`,
+        ]);
         assert.equal(r.code, 0, r.stderr);
       }
       assert.equal(await Promise.race([sub.exited, delay(5000).then(() => "timeout")]), 0);
@@ -34,13 +65,19 @@ for (const version of ["mqttv311", "mqttv5"]) {
   });
 }
 
-test("mosquitto_pub retained + binary payload -> mosquitto_sub receives the exact bytes", { timeout: 20_000 }, async (t) => {
+test("mosquitto_pub retained + binary payload -> mosquitto_sub receives the exact bytes", {
+  timeout: 20_000,
+}, async (t) => {
   if (!requireProgram(t, "mosquitto_pub")) return;
   const b = await startTestBroker();
   const port = String(b.mqttPort);
   try {
     const payload = Buffer.concat([Buffer.from([0, 1, 2, 255, 0]), randomBytes(64 * 1024)]);
-    const r = await run("mosquitto_pub", ["-h", "127.0.0.1", "-p", port, "-t", "bin/data", "-q", "1", "-r", "-s"], { input: payload });
+    const r = await run(
+      "mosquitto_pub",
+      ["-h", "127.0.0.1", "-p", port, "-t", "bin/data", "-q", "1", "-r", "-s"],
+      { input: payload },
+    );
     assert.equal(r.code, 0, r.stderr);
     // -N: no newline after the payload, so stdout is exactly the bytes.
     const s = await run("mosquitto_sub", ["-h", "127.0.0.1", "-p", port, "-t", "bin/#", "-C", "1", "-N"]);
@@ -55,7 +92,16 @@ test("mosquitto_sub on $SYS/broker/version gets the retained version", { timeout
   if (!requireProgram(t, "mosquitto_sub")) return;
   const b = await startTestBroker();
   try {
-    const s = await run("mosquitto_sub", ["-h", "127.0.0.1", "-p", String(b.mqttPort), "-t", "$SYS/broker/version", "-C", "1"]);
+    const s = await run("mosquitto_sub", [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(b.mqttPort),
+      "-t",
+      "$SYS/broker/version",
+      "-C",
+      "1",
+    ]);
     assert.equal(s.code, 0, s.stderr);
     assert.match(s.stdout.toString(), /^switchboard \d+\.\d+\.\d+/);
   } finally {

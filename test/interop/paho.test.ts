@@ -1,7 +1,7 @@
 /** Interop with Eclipse Paho for Python (Debian package python3-paho-mqtt), MQTT 3.1.1 and 5.0. */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { startTestBroker } from "../helpers/broker.js";
 import { requireProgram, run } from "../helpers/external.js";
 

@@ -376,7 +376,11 @@ const ACCEPTED: Array<{ name: string; v: ProtocolVersion; bytes: Buffer }> = [
   },
   { name: "§3.3.2.3.4 v5 empty topic with a topic alias", v: 5, bytes: pkt(0x30, ...str(""), 3, 0x23, 0, 1) },
   // The broker answers it with 0x94 ([MQTT-3.3.2-8]): test/protocols/mqtt/malformed-publish.test.ts.
-  { name: "§3.3.2.3.4 topic alias 0 is left to the broker", v: 5, bytes: pkt(0x30, ...str("t"), 3, 0x23, 0, 0) },
+  {
+    name: "§3.3.2.3.4 topic alias 0 is left to the broker",
+    v: 5,
+    bytes: pkt(0x30, ...str("t"), 3, 0x23, 0, 0),
+  },
   {
     name: "§3.3.2.3.8 several subscription identifiers in PUBLISH",
     v: 5,
