@@ -1,10 +1,14 @@
 /** Interop with Eclipse Mosquitto's command-line clients (Debian package mosquitto-clients). */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { startTestBroker } from "../helpers/broker.js";
 import { requireProgram, run, startProgram, waitFor } from "../helpers/external.js";
 import { delay } from "../helpers/mqtt-client.js";
+import { selfSignedCert } from "../transports/helpers.js";
 
 for (const version of ["mqttv311", "mqttv5"]) {
   test(`mosquitto_pub -> mosquitto_sub (${version}, QoS 0/1/2)`, { timeout: 20_000 }, async (t) => {
@@ -106,5 +110,38 @@ test("mosquitto_sub on $SYS/broker/version gets the retained version", { timeout
     assert.match(s.stdout.toString(), /^switchboard \d+\.\d+\.\d+/);
   } finally {
     await b.close();
+  }
+});
+
+test("MQTT over TLS (--mqtts-port): mosquitto_pub/mosquitto_sub verify the certificate and exchange a message", {
+  timeout: 20_000,
+}, async (t) => {
+  if (!requireProgram(t, "mosquitto_sub")) return;
+  const dir = await mkdtemp(join(tmpdir(), "switchboard-tls-"));
+  const { cert, key } = selfSignedCert();
+  await writeFile(join(dir, "cert.pem"), cert);
+  await writeFile(join(dir, "key.pem"), key);
+  const b = await startTestBroker({
+    config: (c) => {
+      c.tls = { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
+      c.mqtt.tlsPort = 0;
+    },
+  });
+  const port = String(b.handle.ports.mqtts);
+  const tlsArgs = ["-h", "localhost", "-p", port, "--cafile", join(dir, "cert.pem")];
+  let sub: ReturnType<typeof startProgram> | undefined;
+  try {
+    sub = startProgram("mosquitto_sub", [...tlsArgs, "-i", "tls-sub", "-t", "secure/#", "-C", "1"], /$^/);
+    await waitFor(() => b.handle.router.presence.get("tls-sub")?.subscriptions.includes("secure/#") === true);
+    const info = b.handle.router.presence.get("tls-sub")!;
+    assert.equal(info.transport, "tls");
+    const r = await run("mosquitto_pub", [...tlsArgs, "-t", "secure/x", "-q", "1", "-m", "over tls"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await Promise.race([sub.exited, delay(5000).then(() => "timeout")]), 0);
+    assert.equal(sub.stdout().toString(), "over tls\n");
+  } finally {
+    sub?.child.kill("SIGKILL");
+    await b.close();
+    await rm(dir, { recursive: true, force: true });
   }
 });
