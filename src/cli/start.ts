@@ -32,7 +32,15 @@ export async function startCommand(argv: readonly string[]): Promise<number | un
   // Signals are handled from now on, so one that arrives while starting is not lost.
   const shutdown = new ShutdownOnSignals(log);
   try {
-    shutdown.attach(await startBroker(config, log));
+    const handle = await startBroker(config, log);
+    shutdown.attach(handle);
+    // SIGHUP re-reads the users and ACL files without dropping anyone, as Mosquitto does.
+    process.on("SIGHUP", () => {
+      handle.reloadAuth().then(
+        () => log.info("users and ACL reloaded"),
+        (err: unknown) => log.error("reload failed; keeping the previous users and ACL", { error: err }),
+      );
+    });
   } catch (err) {
     shutdown.detach();
     log.error("start failed", { error: err });

@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
 import { hashPassword } from "../../src/core/auth/users-file.js";
-import { startProgram } from "../helpers/external.js";
+import { startProgram, waitFor } from "../helpers/external.js";
 import { collect, connect, endClient } from "../helpers/mqtt-client.js";
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "main.js");
@@ -100,6 +100,11 @@ test("start: a users file and an ACL decide who may connect, publish and subscri
     await assert.rejects(alice.publishAsync("sensors/bob/temp", "22", { qos: 1 }), /Not authorized|135/i);
     const [m] = await got.next(1);
     assert.equal(m!.topic, "sensors/alice/temp");
+    // SIGHUP re-reads the ACL: bob's sensors become writable for alice.
+    await writeFile(join(dir, "acl"), "allow user alice all sensors/#\ndeny any * all #\n");
+    sb.child.kill("SIGHUP");
+    await waitFor(() => sb.output().includes("users and ACL reloaded"));
+    await alice.publishAsync("sensors/bob/temp", "22", { qos: 1 });
     await endClient(alice);
   } finally {
     sb.child.kill("SIGKILL");
