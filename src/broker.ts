@@ -34,6 +34,8 @@ export interface BrokerHandle {
   readonly router: Router;
   /** The ports actually bound (useful with port 0). */
   readonly ports: { mqtt?: number; mqtts?: number; http?: number };
+  /** Re-reads the users and ACL files (SIGHUP); a broken file keeps the old ones. */
+  reloadAuth(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function startBroker(
       retainAvailable: m.retainAvailable,
       maxQoS: m.maxQoS,
       maxClientIdLength: m.maxClientIdLength,
+      maxBufferedBytes: m.maxBufferedBytes,
       authMethods: overrides.mqttAuthMethods,
     },
     log,
@@ -130,5 +133,9 @@ export async function startBroker(
     })();
     return closing;
   };
-  return { router, ports, close };
+  const reloadAuth = async (): Promise<void> => {
+    const a = auth as Auth & { reload?: () => Promise<void> };
+    if (a.reload) await a.reload();
+  };
+  return { router, ports, reloadAuth, close };
 }
