@@ -152,6 +152,11 @@ function sendPublish(
   if (c.clientMaxPacketSize > 0 && buf.length > c.clientMaxPacketSize) {
     // Too big for this client: discarded as if delivered ([MQTT-3.1.2-25]).
     c.router.stats.messagesDropped++;
+    // An alias assigned by this packet never reached the client: forget it, or the next message
+    // would use an alias the client does not know (§3.3.2.3.4).
+    if (packet.topic !== "" && packet.properties?.topicAlias !== undefined) {
+      c.outboundAliases.delete(packet.topic);
+    }
     if (packetId !== undefined) completeInflight(c, packetId);
     return;
   }
