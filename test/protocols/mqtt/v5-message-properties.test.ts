@@ -7,7 +7,7 @@ import { test } from "node:test";
 import type { PublishPacket } from "../../../src/protocols/mqtt/codec/packets.js";
 import { ReasonCode } from "../../../src/protocols/mqtt/codec/packets.js";
 import { startTestBroker } from "../../helpers/broker.js";
-import { collect, delay, endClient } from "../../helpers/mqtt-client.js";
+import { collect, connect, delay, endClient } from "../../helpers/mqtt-client.js";
 import { connect5, connectPacket, rawConnect } from "./v5-helpers.js";
 
 const persistent = (clientId: string) => ({
@@ -320,3 +320,20 @@ function ids(v: number | number[] | undefined): number[] {
   if (v === undefined) return [];
   return Array.isArray(v) ? [...v] : [v];
 }
+
+test("v5 a Response Topic with a wildcard is a protocol error [MQTT-3.3.2-14]", {
+  timeout: 10_000,
+}, async () => {
+  const b = await startTestBroker();
+  try {
+    const c = await connect(b.mqttUrl, { protocolVersion: 5, clientId: "bad-response-topic" });
+    const disconnect = new Promise<number | undefined>((resolve) =>
+      c.on("disconnect", (p) => resolve(p.reasonCode)),
+    );
+    c.publish("req/x", "q", { qos: 0, properties: { responseTopic: "replies/#" } });
+    assert.equal(await disconnect, 0x82);
+    await endClient(c, true);
+  } finally {
+    await b.close();
+  }
+});

@@ -29,6 +29,13 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
   if (topic.length === 0) return c.protocolError(ReasonCode.ProtocolError, "empty topic name");
   const bad = validateTopicName(topic, c.options.maxTopicLevels);
   if (bad) return c.protocolError(ReasonCode.TopicNameInvalid, bad);
+  // A Response Topic is a topic name: wildcards are a protocol error ([MQTT-3.3.2-14]).
+  if (
+    props?.responseTopic !== undefined &&
+    validateTopicName(props.responseTopic, c.options.maxTopicLevels)
+  ) {
+    return c.protocolError(ReasonCode.ProtocolError, "invalid response topic");
+  }
 
   if (p.qos > c.options.maxQoS)
     return c.protocolError(ReasonCode.QoSNotSupported, `QoS ${p.qos} not supported`);
