@@ -16,7 +16,7 @@ import type {
 import type { ByteStream, TransportInfo } from "../../transports/types.js";
 import { encode, MqttCodecError, MqttDecoder } from "./codec/index.js";
 import type { DisconnectPacket, Packet, Properties, ProtocolVersion } from "./codec/packets.js";
-import { ReasonCode } from "./codec/packets.js";
+import { ConnectReturnCode, ReasonCode } from "./codec/packets.js";
 import { handleAuth } from "./handlers/auth.js";
 import { handleConnect } from "./handlers/connect.js";
 import { handleDisconnect } from "./handlers/disconnect.js";
@@ -65,6 +65,8 @@ export class MqttConnection implements SessionConnection {
 
   /** QoS 1/2 acks waiting for the store commit that makes their message durable. */
   private pendingAcks: Packet[] = [];
+  /** PUBRECs among pendingAcks: their publishes are already counted in session.incomingQos2. */
+  private pendingPubrecs = 0;
   private commitScheduled = false;
   /** Packets that arrived while CONNECT was being authenticated. */
   private backlog: Packet[] | undefined;
@@ -205,6 +207,20 @@ export class MqttConnection implements SessionConnection {
 
   private onProtocolError(err: unknown): void {
     if (err instanceof MqttCodecError) {
+      if (this.state === "awaiting-connect") {
+        // [MQTT-3.1.2-2] A protocol level we do not speak: CONNACK 0x01 in the 3.1.1 format, then close.
+        if (err.reasonCode === ReasonCode.UnsupportedProtocolVersion) {
+          this.send({
+            cmd: "connack",
+            sessionPresent: false,
+            reasonCode: ConnectReturnCode.UnacceptableProtocolVersion,
+          });
+          this.end();
+          return;
+        }
+        // A bad CONNECT whose level was read is answered in that version: v5 gets CONNACK (§4.13.1).
+        if (err.connectVersion !== undefined) this.version = this.decoder.version = err.connectVersion;
+      }
       this.protocolError(err.reasonCode, err.message);
       return;
     }
@@ -272,6 +288,7 @@ export class MqttConnection implements SessionConnection {
   /** Sends an ack after the store has committed what it acknowledges (group commit). */
   ackAfterCommit(p: Packet): void {
     this.pendingAcks.push(p);
+    if (p.cmd === "pubrec") this.pendingPubrecs++;
     if (this.commitScheduled) return;
     this.commitScheduled = true;
     this.router.store.commit().then(
@@ -279,19 +296,22 @@ export class MqttConnection implements SessionConnection {
         this.commitScheduled = false;
         const acks = this.pendingAcks;
         this.pendingAcks = [];
+        this.pendingPubrecs = 0;
         for (const a of acks) this.send(a);
       },
       (err: unknown) => {
         this.commitScheduled = false;
         this.log.error("mqtt: store commit failed; closing without acknowledging", { error: String(err) });
         this.pendingAcks = [];
+        this.pendingPubrecs = 0;
         this.protocolError(ReasonCode.UnspecifiedError, "store failure");
       },
     );
   }
 
+  /** QoS 1/2 exchanges waiting for an ack to go out, not counting those in session.incomingQos2. */
   get pendingAckCount(): number {
-    return this.pendingAcks.length;
+    return this.pendingAcks.length - this.pendingPubrecs;
   }
 
   // ---- SessionConnection ----------------------------------------------------------------------
