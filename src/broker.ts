@@ -14,6 +14,7 @@ import { Router } from "./core/router.js";
 import { SysPublisher } from "./core/sys-topics.js";
 import { MqttAdapter } from "./protocols/mqtt/adapter.js";
 import type { EnhancedAuthMethod } from "./protocols/mqtt/enhanced-auth.js";
+import { mqttOptionsFrom } from "./protocols/mqtt/options.js";
 import { createStore } from "./store/create-store.js";
 import type { Store } from "./store/store.js";
 import { createHttpServer } from "./transports/http.js";
@@ -57,24 +58,7 @@ export async function startBroker(
   await router.start();
 
   const m = config.mqtt;
-  const mqtt = new MqttAdapter(
-    router,
-    {
-      maxPacketSize: m.maxPacketSize,
-      maxInflight: m.maxInflight,
-      maxTopicLevels: m.maxTopicLevels,
-      maxTopicAlias: m.maxTopicAlias,
-      connectTimeoutMs: m.connectTimeoutMs,
-      keepAliveMax: m.keepAliveMax,
-      maxSessionExpiry: m.maxSessionExpiry,
-      retainAvailable: m.retainAvailable,
-      maxQoS: m.maxQoS,
-      maxClientIdLength: m.maxClientIdLength,
-      maxBufferedBytes: m.maxBufferedBytes,
-      authMethods: overrides.mqttAuthMethods,
-    },
-    log,
-  );
+  const mqtt = new MqttAdapter(router, mqttOptionsFrom(m, overrides.mqttAuthMethods), log);
   const accept = mqtt.accept.bind(mqtt);
 
   const listeners: Listener[] = [];

@@ -1,39 +1,23 @@
-/** Limits and switches of the MQTT adapter; every one is a config key (config.mqtt.*). */
+/**
+ * Limits and switches of the MQTT adapter. They are the `mqtt.*` config keys (documented in
+ * src/config/schema.ts and the README), less the listener ports and the router's queue bound, plus
+ * the pluggable enhanced-authentication methods.
+ */
+import { DEFAULT_CONFIG } from "../../config/defaults.js";
+import type { MqttConfig } from "../../config/schema.js";
 import type { EnhancedAuthMethod } from "./enhanced-auth.js";
 
-export interface MqttOptions {
-  /** Largest packet accepted from a client (announced as Maximum Packet Size in v5). */
-  maxPacketSize: number;
-  /** In-flight QoS 1/2 messages accepted from a client (our Receive Maximum) and sent to it. */
-  maxInflight: number;
-  maxTopicLevels: number;
-  /** Topic aliases a v5 client may use towards us (our Topic Alias Maximum). */
-  maxTopicAlias: number;
-  /** A connection that sends no CONNECT within this time is dropped. */
-  connectTimeoutMs: number;
-  /** Upper bound for a client's keep alive, in seconds (0 = no cap): sent as Server Keep Alive. */
-  keepAliveMax: number;
-  /** Upper bound for a v5 session expiry interval, in seconds. */
-  maxSessionExpiry: number;
-  retainAvailable: boolean;
-  maxQoS: 0 | 1 | 2;
-  maxClientIdLength: number;
-  /** Bytes buffered for a slow reader before QoS 0 messages to it are dropped. */
-  maxBufferedBytes: number;
+export type MqttOptions = Omit<MqttConfig, "port" | "tlsPort" | "maxQueuedMessages"> & {
   /** Enhanced authentication methods by name (MQTT 5 AUTH packet, §4.12). */
   authMethods?: Map<string, EnhancedAuthMethod>;
+};
+
+export function mqttOptionsFrom(
+  config: MqttConfig,
+  authMethods?: Map<string, EnhancedAuthMethod>,
+): MqttOptions {
+  const { port: _port, tlsPort: _tlsPort, maxQueuedMessages: _queued, ...limits } = config;
+  return { ...limits, authMethods };
 }
 
-export const DEFAULT_MQTT_OPTIONS: MqttOptions = {
-  maxPacketSize: 1024 * 1024,
-  maxInflight: 100,
-  maxTopicLevels: 128,
-  maxTopicAlias: 64,
-  connectTimeoutMs: 10_000,
-  keepAliveMax: 0,
-  maxSessionExpiry: 0xffffffff,
-  retainAvailable: true,
-  maxQoS: 2,
-  maxClientIdLength: 256,
-  maxBufferedBytes: 8 * 1024 * 1024,
-};
+export const DEFAULT_MQTT_OPTIONS: MqttOptions = mqttOptionsFrom(DEFAULT_CONFIG.mqtt);
