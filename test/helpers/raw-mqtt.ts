@@ -57,10 +57,18 @@ export class RawMqtt {
   }
 
   /** Opens a socket and completes CONNECT/CONNACK (success expected). */
-  static async session(port: number, version: ProtocolVersion, clientId: string, keepalive = 0): Promise<RawMqtt> {
+  static async session(
+    port: number,
+    version: ProtocolVersion,
+    clientId: string,
+    keepalive = 0,
+  ): Promise<RawMqtt> {
     const c = await RawMqtt.open(port, version);
     c.send(
-      encode({ cmd: "connect", protocolName: "MQTT", protocolVersion: version, clean: true, keepalive, clientId }, version),
+      encode(
+        { cmd: "connect", protocolName: "MQTT", protocolVersion: version, clean: true, keepalive, clientId },
+        version,
+      ),
     );
     const ack = await c.next("connack");
     assert.equal(ack.cmd === "connack" && ack.reasonCode, 0, "CONNACK success");
