@@ -48,12 +48,13 @@ export async function startBroker(
   const policy = checkAnonymousPolicy(config);
   if (policy.error) throw new Error(policy.error);
   const auth = overrides.auth ?? (await createAuth(config));
-  const store = overrides.store ?? createStore(config.store, config.dataDir);
+  const store =
+    overrides.store ?? createStore(config.store, config.dataDir, { durability: config.durability });
   const router = new Router({
     store,
     auth,
     log,
-    limits: { maxQueuedMessages: config.mqtt.maxQueuedMessages },
+    limits: { maxQueuedMessages: config.mqtt.maxQueuedMessages, maxQueuedBytes: config.mqtt.maxQueuedBytes },
   });
   await router.start();
 

@@ -13,6 +13,9 @@ export type Port = number | "off";
 
 export type StoreKind = "sqlite" | "memory";
 
+/** SQLite store: "full" commits before acknowledging; "relaxed" commits every second (docs/storage.md). */
+export type Durability = "full" | "relaxed";
+
 export interface AuthConfig {
   /** Users file (`user:hash` lines, see docs/security.md); absent = no password authentication. */
   usersFile?: string;
@@ -35,8 +38,10 @@ export interface MqttConfig {
   maxPacketSize: number;
   /** Receive Maximum: QoS 1/2 messages in flight per client, each direction. */
   maxInflight: number;
-  /** Messages kept per offline persistent session. */
+  /** Messages kept per persistent session (queued + in flight); past it the oldest are dropped. */
   maxQueuedMessages: number;
+  /** Payload bytes queued per persistent session (0 = no byte bound); past it the oldest are dropped. */
+  maxQueuedBytes: number;
   maxTopicLevels: number;
   /** Topic Alias Maximum announced to clients (0 = no aliases). */
   maxTopicAlias: number;
@@ -68,6 +73,8 @@ export interface Config {
   host: string;
   dataDir: string;
   store: StoreKind;
+  /** How the SQLite store commits (docs/storage.md); ignored by the memory store. */
+  durability: Durability;
   logLevel: LogLevel;
   /** undefined = decided by checkAnonymousPolicy (loopback only, when there is no users file). */
   allowAnonymous?: boolean;
@@ -106,6 +113,7 @@ const MQTT_SPEC = {
   maxPacketSize: int(128, 268_435_455),
   maxInflight: int(1, 65_535),
   maxQueuedMessages: int(0, 100_000_000),
+  maxQueuedBytes: int(0, Number.MAX_SAFE_INTEGER),
   maxTopicLevels: int(1, 65_535),
   maxTopicAlias: int(0, 65_535),
   connectTimeoutMs: int(100, 3_600_000),
@@ -121,6 +129,7 @@ export const CONFIG_SPEC = {
   host: { kind: "string" },
   dataDir: path(),
   store: oneOf("sqlite", "memory"),
+  durability: oneOf("full", "relaxed"),
   logLevel: oneOf("error", "warn", "info", "debug"),
   allowAnonymous: { kind: "bool", optional: true },
   auth: section({ usersFile: path(true), aclFile: path(true) } satisfies Record<keyof AuthConfig, FieldSpec>),

@@ -6,6 +6,7 @@
  */
 import type { Store, StoredSession } from "../store/store.js";
 import type { Auth } from "./auth.js";
+import { DelayedWills } from "./delayed-wills.js";
 import type { Logger } from "./logger.js";
 import { isExpired, type Message, type QoS } from "./message.js";
 import { Presence } from "./presence.js";
@@ -23,10 +24,14 @@ import { parseSharedFilter } from "./topic.js";
 import { TopicTree } from "./topic-tree.js";
 
 export const NEVER_EXPIRES = 0xffffffff;
+/** The longest delay setTimeout honours. */
+export const MAX_TIMER_DELAY = 2_147_483_647;
 
 export interface RouterLimits {
-  /** Messages kept per session (queued + in flight) before new ones are dropped. */
+  /** Messages kept per session (queued + in flight); past it the oldest queued one is dropped. */
   maxQueuedMessages: number;
+  /** Payload bytes queued per session (0 = no byte bound); past it the oldest queued ones are dropped. */
+  maxQueuedBytes: number;
 }
 
 export interface RouterOptions {
@@ -37,11 +42,6 @@ export interface RouterOptions {
 }
 
 type TreeEntry = Subscription | ShareGroup;
-
-interface PendingWill {
-  message: Message;
-  timer: NodeJS.Timeout;
-}
 
 export interface AttachResult {
   session: Session;
@@ -59,7 +59,7 @@ export class Router {
   private readonly tree = new TopicTree<TreeEntry>();
   private readonly groups = new Map<string, ShareGroup>();
   private readonly retained = new RetainedIndex<Message>();
-  private readonly wills = new Map<string, PendingWill>();
+  private readonly wills: DelayedWills;
   private seq = 0;
   private closed = false;
 
@@ -69,6 +69,7 @@ export class Router {
     this.log = opts.log;
     this.limits = opts.limits;
     this.presence = new Presence(this);
+    this.wills = new DelayedWills(this.store, (clientId, message) => this.publishWill(clientId, message));
   }
 
   /** Rebuilds sessions, queues and retained messages from the store. */
@@ -79,9 +80,16 @@ export class Router {
       if (!isExpired(m, now)) this.retained.set(m.topic, m);
     }
     for (const s of state.sessions) {
+      // A session whose client was connected when the broker stopped has no disconnect time: its
+      // expiry counts from this start. One that expired while the broker was down ends here.
+      const disconnectedAt = s.disconnectedAt ?? now;
+      if (s.expiryInterval !== NEVER_EXPIRES && disconnectedAt + s.expiryInterval * 1000 <= now) {
+        this.store.deleteSession(s.clientId);
+        continue;
+      }
       const session = new Session(s.clientId, s.protocol);
       session.expiryInterval = s.expiryInterval;
-      session.disconnectedAt = s.disconnectedAt ?? now;
+      session.disconnectedAt = disconnectedAt;
       this.sessions.set(s.clientId, session);
       for (const sub of s.subscriptions) {
         const { qos, noLocal, retainAsPublished, retainHandling, subscriptionId } = sub;
@@ -99,12 +107,19 @@ export class Router {
       const session = this.sessions.get(d.clientId);
       if (!session) continue;
       this.seq = Math.max(this.seq, d.seq);
-      const delivery: Delivery = { ...d };
-      if (d.state === "queued" || d.packetId === undefined) session.queue.push(delivery);
+      const { clientId: _owner, ...delivery } = d;
+      if (d.state === "queued" || d.packetId === undefined) session.pushQueued(delivery);
       else session.inflight.set(d.packetId, delivery);
     }
     for (const { clientId, packetId } of state.incomingQos2) {
       this.sessions.get(clientId)?.incomingQos2.add(packetId);
+    }
+    for (const w of state.wills) this.wills.schedule(w.clientId, w.message, w.dueAt, true);
+    for (const g of state.groupMessages) {
+      this.seq = Math.max(this.seq, g.seq);
+      const group = this.groups.get(g.group);
+      if (group) group.backlog.push({ seq: g.seq, message: g.message, qos: g.qos });
+      else this.store.deleteGroupMessage(g.group, g.seq); // no member came back with its session
     }
   }
 
@@ -127,7 +142,7 @@ export class Router {
       session.connection = undefined;
       old.close("taken-over");
     }
-    this.cancelWill(clientId);
+    this.wills.cancel(clientId);
     let sessionPresent = false;
     if (session && cleanStart) {
       this.destroySession(session);
@@ -166,12 +181,10 @@ export class Router {
     this.presence.disconnected(session, conn);
     if (will) {
       if (will.delaySeconds > 0 && session.persistent) {
-        const timer = setTimeout(() => {
-          this.wills.delete(session.clientId);
-          this.publishWill(session.clientId, will.message);
-        }, Math.min(will.delaySeconds, session.expiryInterval) * 1000);
-        timer.unref();
-        this.wills.set(session.clientId, { message: will.message, timer });
+        // Sent when the delay or the session ends, whichever comes first ([MQTT-3.1.3-9]); kept in
+        // the store so a restart in between does not lose it.
+        const dueAt = Date.now() + Math.min(will.delaySeconds, session.expiryInterval) * 1000;
+        this.wills.schedule(session.clientId, will.message, dueAt);
       } else {
         this.publishWill(session.clientId, will.message);
       }
@@ -191,18 +204,15 @@ export class Router {
     this.publish(message);
   }
 
-  private cancelWill(clientId: string): void {
-    const w = this.wills.get(clientId);
-    if (w) {
-      clearTimeout(w.timer);
-      this.wills.delete(clientId);
-    }
-  }
-
   private scheduleExpiry(session: Session): void {
     if (session.expiryInterval === NEVER_EXPIRES) return;
     const endsAt = (session.disconnectedAt ?? Date.now()) + session.expiryInterval * 1000;
-    const timer = setTimeout(() => this.expire(session), Math.max(0, endsAt - Date.now()));
+    const left = endsAt - Date.now();
+    // setTimeout fires at once for delays past 2^31-1 ms (24.8 days): wait in steps instead.
+    const timer =
+      left > MAX_TIMER_DELAY
+        ? setTimeout(() => this.scheduleExpiry(session), MAX_TIMER_DELAY)
+        : setTimeout(() => this.expire(session), Math.max(0, left));
     timer.unref();
     session.expiryTimer = timer;
   }
@@ -211,11 +221,7 @@ export class Router {
     if (session.connection || this.sessions.get(session.clientId) !== session) return;
     this.log.debug("session expired", { clientId: session.clientId });
     // The will is sent when the session ends, if its delay has not run out yet ([MQTT-3.1.3-9]).
-    const w = this.wills.get(session.clientId);
-    if (w) {
-      this.cancelWill(session.clientId);
-      this.publishWill(session.clientId, w.message);
-    }
+    this.wills.fire(session.clientId);
     this.destroySession(session);
   }
 
@@ -223,7 +229,7 @@ export class Router {
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     for (const sub of session.subscriptions.values()) this.removeFromTree(sub);
     session.subscriptions.clear();
-    session.queue.length = 0;
+    session.clearQueued();
     session.inflight.clear();
     session.incomingQos2.clear();
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
@@ -253,7 +259,7 @@ export class Router {
       }
     }
     this.closed = true;
-    for (const w of this.wills.values()) clearTimeout(w.timer);
+    this.wills.stop();
     for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);
     this.presence.close();
     await this.store.commit();
@@ -337,6 +343,7 @@ export class Router {
       const now = Date.now();
       while (group.backlog.length > 0 && session.connection) {
         const e = group.backlog.shift()!;
+        this.store.deleteGroupMessage(groupKey(group), e.seq);
         if (isExpired(e.message, now)) continue;
         this.stats.messagesSent++;
         session.connection.deliver(e.message, minQoS(e.qos, sub.options.qos), false, sub);
@@ -417,17 +424,21 @@ export class Router {
       return;
     }
     if (message.qos > 0 && group.hasPersistentMember()) {
+      const key = groupKey(group);
       if (group.backlog.length >= this.limits.maxQueuedMessages) {
-        group.backlog.shift();
+        const dropped = group.backlog.shift()!;
+        this.store.deleteGroupMessage(key, dropped.seq);
         this.stats.messagesDropped++;
       }
-      group.backlog.push({ message, qos: message.qos });
+      const entry = { seq: ++this.seq, message, qos: message.qos };
+      group.backlog.push(entry);
+      this.store.saveGroupMessage({ group: key, ...entry });
     }
   }
 
   /**
-   * Appends to a session's queue. At the bound the new message is dropped and counted (the
-   * publisher was already acknowledged; a durable queue refuses rather than evicting older data).
+   * Appends to a session's queue. At the bound (messages, or payload bytes) the oldest queued
+   * messages are dropped to make room, counted in $SYS/broker/messages/dropped and logged.
    */
   enqueue(
     session: Session,
@@ -436,21 +447,54 @@ export class Router {
     retain: boolean,
     subscriptionId?: number,
   ): Delivery | undefined {
-    if (session.queue.length + session.inflight.size >= this.limits.maxQueuedMessages) {
-      session.dropped++;
-      this.stats.messagesDropped++;
+    const { maxQueuedMessages, maxQueuedBytes } = this.limits;
+    const size = message.payload.length;
+    // At the bound the oldest queued messages make room (in-flight ones are already on their way).
+    while (
+      session.queue.length > 0 &&
+      (session.queue.length + session.inflight.size >= maxQueuedMessages ||
+        (maxQueuedBytes > 0 && session.queuedBytes + size > maxQueuedBytes))
+    ) {
+      this.dropOldest(session);
+    }
+    if (session.inflight.size >= maxQueuedMessages || (maxQueuedBytes > 0 && size > maxQueuedBytes)) {
+      this.countDrop(session);
       return undefined;
     }
     const d: Delivery = { seq: ++this.seq, message, qos, retain, subscriptionId, state: "queued" };
-    session.queue.push(d);
+    session.pushQueued(d);
     if (session.persistent) this.store.saveDelivery({ clientId: session.clientId, ...d });
     return d;
+  }
+
+  private dropOldest(session: Session): void {
+    const old = session.shiftQueued()!;
+    if (session.persistent) this.store.deleteDelivery(session.clientId, old.seq);
+    this.countDrop(session);
+  }
+
+  private countDrop(session: Session): void {
+    session.dropped++;
+    this.stats.messagesDropped++;
+    // One warning per session and thousand drops: a full queue is worth knowing, not a log flood.
+    if (session.dropped % 1000 === 1) {
+      this.log.warn("session queue full: dropping the oldest messages", {
+        clientId: session.clientId,
+        dropped: session.dropped,
+        queued: session.queue.length,
+        queuedBytes: session.queuedBytes,
+      });
+    }
   }
 
   /** Allocates the next delivery sequence number (for in-flight records created by adapters). */
   nextSeq(): number {
     return ++this.seq;
   }
+}
+
+function groupKey(group: ShareGroup): string {
+  return `${group.name}\u0000${group.topicFilter}`;
 }
 
 export function minQoS(a: QoS, b: QoS): QoS {

@@ -3,6 +3,7 @@
  * messages waiting for the client, the messages in flight to it, and its expiry. The adapter owns
  * the wire; the session owns what survives the wire.
  */
+import { Fifo } from "./fifo.js";
 import type { Message, QoS } from "./message.js";
 
 export interface SubscriptionOptions {
@@ -66,8 +67,10 @@ export interface SessionConnection {
 
 export class Session {
   readonly subscriptions = new Map<string, Subscription>();
-  /** Waiting to be sent, oldest first. */
-  readonly queue: Delivery[] = [];
+  /** Waiting to be sent, oldest first. Change it through pushQueued/shiftQueued (bytes are counted). */
+  readonly queue = new Fifo<Delivery>();
+  /** Payload bytes in `queue`, for the per-session byte bound. */
+  queuedBytes = 0;
   /** Sent and not yet completed, by packet id (MQTT) / delivery id. */
   readonly inflight = new Map<number, Delivery>();
   /** Incoming QoS 2 packet ids received and not yet released ([MQTT-4.3.3-?] exactly once). */
@@ -85,6 +88,22 @@ export class Session {
     readonly clientId: string,
     readonly protocol: string,
   ) {}
+
+  pushQueued(d: Delivery): void {
+    this.queue.push(d);
+    this.queuedBytes += d.message.payload.length;
+  }
+
+  shiftQueued(): Delivery | undefined {
+    const d = this.queue.shift();
+    if (d) this.queuedBytes -= d.message.payload.length;
+    return d;
+  }
+
+  clearQueued(): void {
+    this.queue.clear();
+    this.queuedBytes = 0;
+  }
 
   get persistent(): boolean {
     return this.expiryInterval > 0;

@@ -8,6 +8,8 @@ import type { Message, QoS } from "./message.js";
 import type { Subscription } from "./session.js";
 
 export interface GroupBacklogEntry {
+  /** Store key within the group (router sequence number). */
+  seq: number;
   message: Message;
   qos: QoS;
 }

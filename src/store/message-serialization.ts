@@ -80,14 +80,21 @@ export function pushMessageParams(out: SqlValue[], m: Message): void {
   );
 }
 
+/** Decodes the message columns; throws on values no Switchboard writes (a damaged or foreign row). */
 export function messageFromRow(r: MessageRow): Message {
+  if (typeof r.topic !== "string") throw new Error("topic is not text");
+  if (!Buffer.isBuffer(r.payload)) throw new Error("payload is not a blob");
+  if (r.m_qos !== 0 && r.m_qos !== 1 && r.m_qos !== 2) throw new Error(`invalid message qos ${r.m_qos}`);
+  if (typeof r.ts !== "number") throw new Error("timestamp is not an integer");
   const properties: MessageProperties = {};
   if (r.content_type !== null) properties.contentType = r.content_type;
   if (r.correlation_data !== null) properties.correlationData = r.correlation_data;
   if (r.response_topic !== null) properties.responseTopic = r.response_topic;
   if (r.expires_at !== null) properties.expiresAt = r.expires_at;
   if (r.user_properties !== null) {
-    properties.userProperties = JSON.parse(r.user_properties) as Array<[string, string]>;
+    const up = JSON.parse(r.user_properties) as unknown;
+    if (!Array.isArray(up)) throw new Error("user_properties is not a JSON array");
+    properties.userProperties = up as Array<[string, string]>;
   }
   if (r.payload_utf8 !== null) properties.payloadIsUtf8 = r.payload_utf8 === 1;
   const m: Message = {

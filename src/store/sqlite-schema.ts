@@ -36,7 +36,39 @@ const migrations: readonly string[] = [
     PRIMARY KEY (client_id, packet_id)
   ) WITHOUT ROWID;
   `,
+  // 2: pending wills, shared-subscription group backlogs, named queues and their messages.
+  `
+  CREATE TABLE wills (
+    client_id TEXT PRIMARY KEY,
+    due_at INTEGER NOT NULL,
+    topic TEXT NOT NULL,${MESSAGE_COLUMNS_DDL}
+  );
+  CREATE TABLE group_messages (
+    group_key TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    qos INTEGER NOT NULL,
+    topic TEXT NOT NULL,${MESSAGE_COLUMNS_DDL},
+    PRIMARY KEY (group_key, seq)
+  );
+  CREATE TABLE queues (
+    name TEXT PRIMARY KEY,
+    durable INTEGER NOT NULL,
+    auto_delete INTEGER NOT NULL,
+    arguments TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE queue_messages (
+    queue TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    delivery_count INTEGER NOT NULL,
+    topic TEXT NOT NULL,${MESSAGE_COLUMNS_DDL},
+    PRIMARY KEY (queue, seq)
+  );
+  `,
 ];
+
+/** The version-1 migration alone, so tests can build a database as Switchboard 1 left it. */
+export const MIGRATION_V1 = migrations[0]!;
 
 export const SCHEMA_VERSION = migrations.length;
 

@@ -43,12 +43,72 @@ export interface StoredDelivery {
   state: "queued" | "publish" | "pubrel";
 }
 
+/** A will message waiting for its will delay (MQTT 5 §3.1.3.2.2), keyed by client id. */
+export interface StoredWill {
+  clientId: string;
+  message: Message;
+  /** When it is to be published (ms since the epoch). */
+  dueAt: number;
+}
+
+/** A message waiting in a shared-subscription group with no live member, keyed by (group, seq). */
+export interface StoredGroupMessage {
+  /** The group key: share name and filter, as `<group>\u0000<filter>`. */
+  group: string;
+  seq: number;
+  message: Message;
+  qos: QoS;
+}
+
+/** How a named queue behaves (RabbitMQ's queue arguments, named the same way where they exist). */
+export interface QueueArguments {
+  /** Most messages kept (ready + unacknowledged); absent = unbounded. */
+  maxLength?: number;
+  /** Most payload bytes kept; absent = unbounded. */
+  maxLengthBytes?: number;
+  /** At the bound: drop (or dead-letter) the oldest ready message, or refuse the new one. */
+  overflow?: "drop-head" | "reject-publish";
+  /** Per-queue message time to live in ms. */
+  messageTtl?: number;
+  /** Where expired, rejected (without requeue) and dropped messages go: another queue's name. */
+  deadLetterQueue?: string;
+  /** Delivery attempts after which a message is dead-lettered instead of redelivered. */
+  deliveryLimit?: number;
+}
+
+/** A named queue with competing consumers (AMQP and STOMP queues, MQTT shared groups later). */
+export interface StoredQueue {
+  name: string;
+  /** Non-durable queues are not written to the store at all; kept here for completeness. */
+  durable: boolean;
+  autoDelete: boolean;
+  arguments: QueueArguments;
+  createdAt: number;
+}
+
+/**
+ * A message in a named queue, keyed by (queue, seq). Unacknowledged messages are not marked: after a
+ * restart every stored message is ready again; `deliveryCount` > 0 marks it redelivered.
+ */
+export interface StoredQueueMessage {
+  queue: string;
+  seq: number;
+  message: Message;
+  deliveryCount: number;
+}
+
 export interface StoredState {
   sessions: StoredSession[];
   deliveries: StoredDelivery[];
   retained: Message[];
   /** Incoming QoS 2 packet ids received but not yet released, per client ([MQTT-4.3.3]). */
   incomingQos2: Array<{ clientId: string; packetId: number }>;
+  wills: StoredWill[];
+  /** Ordered by seq. */
+  groupMessages: StoredGroupMessage[];
+  queues: StoredQueue[];
+  /** Ordered by (queue, seq). */
+  queueMessages: StoredQueueMessage[];
 }
 
 export interface Store {
@@ -67,6 +127,21 @@ export interface Store {
 
   addIncomingQos2(clientId: string, packetId: number): void;
   deleteIncomingQos2(clientId: string, packetId: number): void;
+
+  /** Adds or replaces the pending will of a client. */
+  saveWill(will: StoredWill): void;
+  deleteWill(clientId: string): void;
+
+  saveGroupMessage(message: StoredGroupMessage): void;
+  deleteGroupMessage(group: string, seq: number): void;
+
+  /** Adds or replaces a queue definition. */
+  saveQueue(queue: StoredQueue): void;
+  /** Deletes the queue and every message in it. */
+  deleteQueue(name: string): void;
+  /** Adds or replaces the message (queue, seq). */
+  saveQueueMessage(message: StoredQueueMessage): void;
+  deleteQueueMessage(queue: string, seq: number): void;
 
   /** Resolves when all writes made before this call are durable. */
   commit(): Promise<void>;

@@ -10,7 +10,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Message } from "../../src/core/message.js";
-import type { Store, StoredDelivery, StoredSession, StoredState } from "../../src/store/store.js";
+import type {
+  Store,
+  StoredDelivery,
+  StoredGroupMessage,
+  StoredQueue,
+  StoredQueueMessage,
+  StoredSession,
+  StoredState,
+  StoredWill,
+} from "../../src/store/store.js";
 
 export interface StoreHarness {
   store: Store;
@@ -97,6 +106,59 @@ export function session(clientId: string, extra: Partial<StoredSession> = {}): S
   };
 }
 
+export function will(clientId: string, extra: Partial<StoredWill> = {}): StoredWill {
+  return {
+    clientId,
+    message: message(`will/${clientId}`, `gone ${clientId}`),
+    dueAt: 1_700_000_100_000,
+    ...extra,
+  };
+}
+
+/** Group keys are `<group>\u0000<filter>`: the NUL must survive. */
+export const GROUP_A = "g1\u0000sensors/#";
+export const GROUP_B = "g2\u0000a/+/c";
+
+export function groupMessage(
+  group: string,
+  seq: number,
+  extra: Partial<StoredGroupMessage> = {},
+): StoredGroupMessage {
+  return { group, seq, message: message(`grp/${seq}`, `group payload ${seq}`), qos: 1, ...extra };
+}
+
+export function queue(name: string, extra: Partial<StoredQueue> = {}): StoredQueue {
+  return {
+    name,
+    durable: true,
+    autoDelete: false,
+    arguments: { maxLength: 1000, overflow: "reject-publish", deadLetterQueue: "dlq" },
+    createdAt: 1_700_000_000_500,
+    ...extra,
+  };
+}
+
+export function queueMessage(
+  queueName: string,
+  seq: number,
+  extra: Partial<StoredQueueMessage> = {},
+): StoredQueueMessage {
+  return {
+    queue: queueName,
+    seq,
+    message: message(`q/${queueName}/${seq}`, `queue payload ${seq}`),
+    deliveryCount: 0,
+    ...extra,
+  };
+}
+
+/** A stored record with its message as a store gives it back (no `encoded`). */
+function withPersisted<T extends { message: Message }>(
+  x: T,
+): Omit<T, "message"> & { message: Omit<Message, "encoded"> } {
+  return { ...x, message: persisted(x.message) };
+}
+
 /** The message as a store must give it back: every field but the `encoded` cache. */
 export function persisted(m: Message): Omit<Message, "encoded"> {
   const { encoded: _encoded, ...rest } = m;
@@ -121,8 +183,36 @@ function normalize(s: StoredState) {
     incomingQos2: [...s.incomingQos2].sort(
       (a, b) => a.clientId.localeCompare(b.clientId) || a.packetId - b.packetId,
     ),
+    wills: s.wills.map(withPersisted).sort((a, b) => a.clientId.localeCompare(b.clientId)),
+    groupMessages: s.groupMessages.map(withPersisted),
+    queues: [...s.queues].sort((a, b) => a.name.localeCompare(b.name)),
+    queueMessages: byQueue(s).map(withPersisted),
   };
 }
+
+/**
+ * Queue messages in (queue, seq) order, after checking what every store must give: each queue's
+ * messages together, in seq order. (Which queue comes first is not part of the contract.)
+ */
+function byQueue(s: StoredState): StoredQueueMessage[] {
+  const seen = new Set<string>();
+  let prev: StoredQueueMessage | undefined;
+  for (const m of s.queueMessages) {
+    if (prev?.queue === m.queue)
+      assert.ok(m.seq > prev.seq, `queue ${m.queue}: seq ${m.seq} after ${prev.seq}`);
+    else {
+      assert.ok(!seen.has(m.queue), `queue ${m.queue}: its messages are not together`);
+      seen.add(m.queue);
+    }
+    prev = m;
+  }
+  return [...s.queueMessages].sort((a, b) =>
+    a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : a.seq - b.seq,
+  );
+}
+
+const queueSeqs = (s: StoredState, name: string): number[] =>
+  s.queueMessages.filter((m) => m.queue === name).map((m) => m.seq);
 
 const seqs = (s: StoredState, clientId?: string): number[] =>
   s.deliveries.filter((d) => clientId === undefined || d.clientId === clientId).map((d) => d.seq);
@@ -152,6 +242,10 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
           deliveries: [],
           retained: [],
           incomingQos2: [],
+          wills: [],
+          groupMessages: [],
+          queues: [],
+          queueMessages: [],
         });
       }),
     );
@@ -428,6 +522,269 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
           seqs(st),
           Array.from({ length: n }, (_, i) => i + 1),
         );
+      }),
+    );
+
+    test("wills: save, replace, delete; a full message round-trips", T, () =>
+      withStore(async (h) => {
+        const s = h.store;
+        s.saveWill(will("c1"));
+        s.saveWill(will("c2", { message: fullMessage("will/full") }));
+        s.saveWill(will("c3"));
+        await s.commit();
+        s.saveWill(will("c1", { dueAt: 1_700_000_200_000, message: message("will/c1", "second") }));
+        s.deleteWill("c3");
+        s.deleteWill("never-existed");
+        await bothWays(h, (st) => {
+          const wills = normalize(st).wills;
+          assert.deepStrictEqual(wills, [
+            withPersisted(will("c1", { dueAt: 1_700_000_200_000, message: message("will/c1", "second") })),
+            withPersisted(will("c2", { message: fullMessage("will/full") })),
+          ]);
+          const full = st.wills.find((w) => w.clientId === "c2")!;
+          assertMessage(full.message, fullMessage("will/full"), "will message");
+        });
+      }),
+    );
+
+    test("wills: deleteSession does not delete the client's will (it outlives the session)", T, () =>
+      withStore(async (h) => {
+        const s = h.store;
+        s.saveSession(session("c1"));
+        s.saveWill(will("c1"));
+        await s.commit();
+        s.deleteSession("c1");
+        s.saveSession(session("c2"));
+        s.saveWill(will("c2"));
+        s.deleteSession("c2"); // same batch
+        await bothWays(h, (st) => {
+          assert.deepStrictEqual(st.sessions, []);
+          assert.deepStrictEqual(
+            normalize(st).wills.map((w) => w.clientId),
+            ["c1", "c2"],
+          );
+        });
+      }),
+    );
+
+    test("group messages: save, replace, delete; load orders by seq across groups", T, () =>
+      withStore(async (h) => {
+        const s = h.store;
+        const order = [9, 2, 7, 1, 8, 3];
+        for (const seq of order) s.saveGroupMessage(groupMessage(seq % 2 ? GROUP_A : GROUP_B, seq));
+        await s.commit();
+        s.saveGroupMessage(groupMessage(GROUP_A, 7, { qos: 2, message: fullMessage("grp/7") }));
+        s.deleteGroupMessage(GROUP_B, 8);
+        s.deleteGroupMessage(GROUP_A, 8); // wrong group: nothing
+        s.deleteGroupMessage("g1", 9); // a prefix of GROUP_A is another group: nothing
+        await bothWays(h, (st) => {
+          assert.deepStrictEqual(
+            st.groupMessages.map((m) => m.seq),
+            [1, 2, 3, 7, 9],
+          );
+          assert.deepStrictEqual(
+            st.groupMessages.filter((m) => m.group === GROUP_B).map((m) => m.seq),
+            [2],
+          );
+          const m7 = st.groupMessages.find((m) => m.seq === 7)!;
+          assert.equal(m7.group, GROUP_A);
+          assert.equal(m7.qos, 2);
+          assertMessage(m7.message, fullMessage("grp/7"), "group message 7");
+          assert.deepStrictEqual(normalize(st).groupMessages[0], withPersisted(groupMessage(GROUP_A, 1)));
+        });
+      }),
+    );
+
+    test("queues: save, replace, delete; arguments round-trip", T, () =>
+      withStore(async (h) => {
+        const s = h.store;
+        s.saveQueue(queue("orders"));
+        s.saveQueue(queue("bare", { arguments: {}, autoDelete: true, durable: false }));
+        s.saveQueue(queue("doomed"));
+        await s.commit();
+        const args = {
+          maxLength: 5,
+          maxLengthBytes: 1_048_576,
+          overflow: "drop-head",
+          messageTtl: 60_000,
+          deadLetterQueue: "dead letters ü",
+          deliveryLimit: 3,
+        } as const;
+        s.saveQueue(queue("orders", { arguments: { ...args }, createdAt: 5 }));
+        s.deleteQueue("doomed");
+        s.deleteQueue("never-existed");
+        await bothWays(h, (st) => {
+          assert.deepStrictEqual(normalize(st).queues, [
+            queue("bare", { arguments: {}, autoDelete: true, durable: false }),
+            queue("orders", { arguments: { ...args }, createdAt: 5 }),
+          ]);
+        });
+      }),
+    );
+
+    test("queue messages: save, replace (delivery count), delete; ordered by seq in each queue", T, () =>
+      withStore(async (h) => {
+        const s = h.store;
+        s.saveQueue(queue("a"));
+        s.saveQueue(queue("b"));
+        const order = [9, 2, 7, 1, 8, 3, 100, 50];
+        for (const seq of order) s.saveQueueMessage(queueMessage(seq % 2 ? "a" : "b", seq));
+        await s.commit();
+        s.saveQueueMessage(queueMessage("a", 7, { deliveryCount: 2 }));
+        s.saveQueueMessage(queueMessage("b", 2, { message: fullMessage("q/full") }));
+        s.deleteQueueMessage("b", 8);
+        s.deleteQueueMessage("a", 8); // wrong queue: nothing
+        await bothWays(h, (st) => {
+          assert.deepStrictEqual(queueSeqs(st, "a"), [1, 3, 7, 9]);
+          assert.deepStrictEqual(queueSeqs(st, "b"), [2, 50, 100]);
+          const n = normalize(st).queueMessages;
+          assert.equal(n.length, 7);
+          assert.deepStrictEqual(
+            n.find((m) => m.queue === "a" && m.seq === 7),
+            withPersisted(queueMessage("a", 7, { deliveryCount: 2 })),
+          );
+          assertMessage(
+            st.queueMessages.find((m) => m.queue === "b" && m.seq === 2)?.message,
+            fullMessage("q/full"),
+            "queue message",
+          );
+        });
+      }),
+    );
+
+    test(
+      "deleteQueue removes the queue's messages, only its own; a queue re-created after it is empty",
+      T,
+      () =>
+        withStore(async (h) => {
+          const s = h.store;
+          for (const name of ["keep", "drop", "again"]) {
+            s.saveQueue(queue(name));
+            for (let seq = 1; seq <= 3; seq++) s.saveQueueMessage(queueMessage(name, seq));
+          }
+          await s.commit();
+          s.deleteQueue("drop");
+          // All in one batch: messages saved, the queue deleted, the queue re-created with a new message.
+          s.saveQueueMessage(queueMessage("again", 4));
+          s.deleteQueue("again");
+          s.saveQueue(queue("again", { createdAt: 9 }));
+          s.saveQueueMessage(queueMessage("again", 5));
+          await bothWays(h, (st) => {
+            assert.deepStrictEqual(normalize(st).queues, [queue("again", { createdAt: 9 }), queue("keep")]);
+            assert.deepStrictEqual(queueSeqs(st, "keep"), [1, 2, 3]);
+            assert.deepStrictEqual(queueSeqs(st, "drop"), []);
+            assert.deepStrictEqual(queueSeqs(st, "again"), [5]);
+          });
+        }),
+    );
+
+    test("new kinds: writes to the same row in one batch apply in order", T, () =>
+      withStore(async (h) => {
+        const s = h.store;
+        s.saveWill(will("w1"));
+        s.deleteWill("w1"); // saved then removed (the client reconnected): gone
+        s.deleteWill("w2");
+        s.saveWill(will("w2", { dueAt: 1 })); // deleted then saved: there
+        s.saveWill(will("w2", { dueAt: 2 })); // last wins
+        s.saveGroupMessage(groupMessage(GROUP_A, 1));
+        s.deleteGroupMessage(GROUP_A, 1);
+        s.saveGroupMessage(groupMessage(GROUP_A, 2));
+        s.saveQueue(queue("q"));
+        s.deleteQueue("q");
+        s.saveQueue(queue("q", { createdAt: 2 }));
+        s.saveQueueMessage(queueMessage("q", 1));
+        s.saveQueueMessage(queueMessage("q", 1, { deliveryCount: 1 }));
+        s.saveQueueMessage(queueMessage("q", 2));
+        s.deleteQueueMessage("q", 2);
+        s.saveQueue(queue("gone"));
+        s.saveQueueMessage(queueMessage("gone", 1));
+        s.deleteQueue("gone");
+        s.deleteQueueMessage("gone", 1); // a later write to a message must not drop the deleteQueue
+        s.saveQueue(queue("gone2"));
+        s.saveQueueMessage(queueMessage("gone2", 1));
+        s.deleteQueue("gone2");
+        s.saveQueue(queue("gone2")); // nor must a later saveQueue
+        await bothWays(h, (st) => {
+          assert.deepStrictEqual(
+            normalize(st).wills.map((w) => [w.clientId, w.dueAt]),
+            [["w2", 2]],
+          );
+          assert.deepStrictEqual(
+            st.groupMessages.map((m) => m.seq),
+            [2],
+          );
+          assert.deepStrictEqual(
+            normalize(st).queues.map((q) => [q.name, q.createdAt]),
+            [
+              ["gone2", queue("gone2").createdAt],
+              ["q", 2],
+            ],
+          );
+          assert.deepStrictEqual(
+            normalize(st).queueMessages.map((m) => [m.queue, m.seq, m.deliveryCount]),
+            [["q", 1, 1]],
+          );
+        });
+      }),
+    );
+
+    test("new kinds: a write keeps the value it was given, whatever the caller mutates afterwards", T, () =>
+      withStore(async (h) => {
+        const qm = queueMessage("q", 1);
+        const q = queue("q");
+        const w = will("c");
+        const g = groupMessage(GROUP_A, 1);
+        h.store.saveQueue(q);
+        h.store.saveQueueMessage(qm);
+        h.store.saveWill(w);
+        h.store.saveGroupMessage(g);
+        qm.deliveryCount = 5;
+        q.arguments.maxLength = 1;
+        q.autoDelete = true;
+        w.dueAt = 0;
+        g.qos = 0;
+        await bothWays(h, (st) => {
+          assert.equal(st.queueMessages[0]!.deliveryCount, 0);
+          assert.deepStrictEqual(st.queues[0], queue("q"));
+          assert.equal(st.wills[0]!.dueAt, will("c").dueAt);
+          assert.equal(st.groupMessages[0]!.qos, 1);
+        });
+      }),
+    );
+
+    test("new kinds: commit() then reopen gives the same state", T, () =>
+      withStore(async (h) => {
+        const s = h.store;
+        s.saveWill(will("c1", { message: fullMessage("will/c1") }));
+        s.saveWill(will("c2"));
+        for (let i = 1; i <= 20; i++) s.saveGroupMessage(groupMessage(i % 3 ? GROUP_A : GROUP_B, i));
+        s.saveQueue(queue("z"));
+        s.saveQueue(queue("a", { arguments: { messageTtl: 1000 } }));
+        for (let i = 1; i <= 20; i++)
+          s.saveQueueMessage(queueMessage(i % 2 ? "z" : "a", i, { deliveryCount: i % 4 }));
+        s.setRetained(message("ret/plain"));
+        const before = normalize(await s.load());
+        await s.commit();
+        const after = normalize(await (await h.reopen()).load());
+        assert.deepStrictEqual(after, before);
+        assert.equal(after.groupMessages.length, 20);
+        assert.equal(after.queueMessages.length, 20);
+      }),
+    );
+
+    test("new kinds: close() makes pending writes durable", T, () =>
+      withStore(async (h) => {
+        h.store.saveWill(will("c"));
+        h.store.saveGroupMessage(groupMessage(GROUP_B, 1));
+        h.store.saveQueue(queue("q"));
+        h.store.saveQueueMessage(queueMessage("q", 1));
+        await h.store.close();
+        const st = await (await h.reopen()).load();
+        assert.equal(st.wills.length, 1);
+        assert.equal(st.groupMessages.length, 1);
+        assert.equal(st.groupMessages[0]!.group, GROUP_B);
+        assert.equal(st.queues.length, 1);
+        assert.equal(st.queueMessages.length, 1);
       }),
     );
 

@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG } from "../../config/defaults.js";
 import type { MqttConfig } from "../../config/schema.js";
 import type { EnhancedAuthMethod } from "./enhanced-auth.js";
 
-export type MqttOptions = Omit<MqttConfig, "port" | "tlsPort" | "maxQueuedMessages"> & {
+export type MqttOptions = Omit<MqttConfig, "port" | "tlsPort" | "maxQueuedMessages" | "maxQueuedBytes"> & {
   /** Enhanced authentication methods by name (MQTT 5 AUTH packet, §4.12). */
   authMethods?: Map<string, EnhancedAuthMethod>;
 };
@@ -16,7 +16,13 @@ export function mqttOptionsFrom(
   config: MqttConfig,
   authMethods?: Map<string, EnhancedAuthMethod>,
 ): MqttOptions {
-  const { port: _port, tlsPort: _tlsPort, maxQueuedMessages: _queued, ...limits } = config;
+  const {
+    port: _port,
+    tlsPort: _tlsPort,
+    maxQueuedMessages: _queued,
+    maxQueuedBytes: _bytes,
+    ...limits
+  } = config;
   return { ...limits, authMethods };
 }
 

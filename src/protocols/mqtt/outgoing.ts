@@ -59,14 +59,14 @@ export function pump(c: MqttConnection): void {
   const now = Date.now();
   const quota = sendQuota(c);
   while (session.queue.length > 0 && session.inflight.size < quota) {
-    const d = session.queue[0]!;
+    const d = session.queue.peek()!;
     if (isExpired(d.message, now)) {
-      session.queue.shift();
+      session.shiftQueued();
       if (session.persistent) c.router.store.deleteDelivery(session.clientId, d.seq);
       continue;
     }
     if (!startInflight(c, d)) break;
-    session.queue.shift();
+    session.shiftQueued();
   }
 }
 

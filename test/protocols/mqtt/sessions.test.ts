@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { IClientOptions, IDisconnectPacket } from "mqtt";
+import { startTestBroker } from "../../helpers/broker.js";
 import { connect, endClient } from "../../helpers/mqtt-client.js";
 import { RawClient } from "./raw-client.js";
 import { barrier, open, until, withBroker } from "./util.js";
@@ -257,3 +258,26 @@ test("MQTT 5: a session with expiry 0 ends with the connection", { timeout: 10_0
     assert.equal(back.connack.sessionPresent, false);
   }),
 );
+
+test("MQTT 5: a session expiry longer than 24.8 days (past setTimeout's limit) does not end the session early", {
+  timeout: 10_000,
+}, async () => {
+  const b = await startTestBroker();
+  try {
+    const opts = {
+      protocolVersion: 5 as const,
+      clientId: "long-lived",
+      clean: false,
+      properties: { sessionExpiryInterval: 40 * 86400 },
+    };
+    const first = await connect(b.mqttUrl, opts);
+    await first.subscribeAsync("long/#", { qos: 1 });
+    await endClient(first);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(b.handle.router.sessions.has("long-lived"), "the session is still there");
+    const back = await connect(b.mqttUrl, { ...opts, clean: false });
+    await endClient(back);
+  } finally {
+    await b.close();
+  }
+});
