@@ -10,6 +10,7 @@ import { DelayedWills } from "./delayed-wills.js";
 import type { Logger } from "./logger.js";
 import { isExpired, type Message, type QoS } from "./message.js";
 import { Presence } from "./presence.js";
+import { QueueManager } from "./queues/index.js";
 import { RetainedIndex } from "./retained-index.js";
 import {
   type Delivery,
@@ -56,6 +57,8 @@ export class Router {
   readonly stats = new Stats();
   readonly presence: Presence;
   readonly sessions = new Map<string, Session>();
+  /** Named queues with competing consumers (AMQP and STOMP queues are built on them). */
+  readonly queues: QueueManager;
   private readonly tree = new TopicTree<TreeEntry>();
   private readonly groups = new Map<string, ShareGroup>();
   private readonly retained = new RetainedIndex<Message>();
@@ -69,12 +72,14 @@ export class Router {
     this.log = opts.log;
     this.limits = opts.limits;
     this.presence = new Presence(this);
+    this.queues = new QueueManager({ store: this.store });
     this.wills = new DelayedWills(this.store, (clientId, message) => this.publishWill(clientId, message));
   }
 
   /** Rebuilds sessions, queues and retained messages from the store. */
   async start(): Promise<void> {
     const state = await this.store.load();
+    this.queues.load(state);
     const now = Date.now();
     for (const m of state.retained) {
       if (!isExpired(m, now)) this.retained.set(m.topic, m);
@@ -260,6 +265,7 @@ export class Router {
     }
     this.closed = true;
     this.wills.stop();
+    this.queues.close();
     for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);
     this.presence.close();
     await this.store.commit();

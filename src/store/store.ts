@@ -62,7 +62,7 @@ export interface StoredGroupMessage {
 
 /** How a named queue behaves (RabbitMQ's queue arguments, named the same way where they exist). */
 export interface QueueArguments {
-  /** Most messages kept (ready + unacknowledged); absent = unbounded. */
+  /** Most ready messages kept (unacknowledged ones do not count, as in RabbitMQ); absent = unbounded. */
   maxLength?: number;
   /** Most payload bytes kept; absent = unbounded. */
   maxLengthBytes?: number;

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { createMessage } from "../../../src/core/message.js";
 import { MemoryStore } from "../../../src/store/memory-store.js";
 import { startTestBroker } from "../../helpers/broker.js";
 import { endClient } from "../../helpers/mqtt-client.js";
@@ -126,6 +127,26 @@ test("queue bound: mqtt.maxQueuedBytes keeps the newest messages that fit", { ti
       [7, 8, 9],
     );
     await endClient(back);
+  } finally {
+    await b.close();
+  }
+});
+
+test("core: a durable named queue and its persistent messages are reloaded by the router at start", {
+  timeout: 10_000,
+}, async () => {
+  const store = new MemoryStore();
+  let b = await startTestBroker({ store });
+  const q = b.handle.router.queues.declare("orders", { durable: true, autoDelete: false });
+  q.publish(createMessage("orders", Buffer.from("one"), 1));
+  q.publish(createMessage("orders", Buffer.from("two"), 1));
+  q.publish(createMessage("orders", Buffer.from("transient"), 0)); // not persistent: gone after a restart
+  await b.close();
+  b = await startTestBroker({ store });
+  try {
+    const again = b.handle.router.queues.find("orders");
+    assert.ok(again, "the queue was reloaded");
+    assert.equal(again.messageCount, 2);
   } finally {
     await b.close();
   }
