@@ -35,6 +35,20 @@ export interface Auth {
    * cheap in-memory lookup. `topic` is canonical (MQTT form); for subscribe it is the filter.
    */
   authorize(principal: Principal, action: Action, topic: string): boolean;
+  /**
+   * For a subscription filter: are all, some or none of its topics allowed? With "some" the
+   * adapter checks each message's topic with authorize(principal, "subscribe", topic) before it
+   * delivers it. Optional: without it, authorize() decides "all" or "none".
+   */
+  subscribeScope?(principal: Principal, filter: string): SubscribeScope;
+}
+
+export type SubscribeScope = "all" | "some" | "none";
+
+/** The scope of a subscription under any Auth (see Auth.subscribeScope). */
+export function subscribeScope(auth: Auth, principal: Principal, filter: string): SubscribeScope {
+  if (auth.subscribeScope) return auth.subscribeScope(principal, filter);
+  return auth.authorize(principal, "subscribe", filter) ? "all" : "none";
 }
 
 /** Accepts everyone and allows everything: for tests and for an explicit allowAnonymous setup. */

@@ -19,14 +19,16 @@
  *   (`allow user svc register com.example.#`); a filter only valid one way applies only that way.
  *   A leading wildcard does not match `$` topics (`#` does not cover `$SYS/...`): name them.
  * - publish/call/register: the rule matches when its filter matches the topic or procedure.
- *   subscribe: an allow rule matches when its filter covers every topic the subscription filter can
- *   match (`sensors/#` allows `sensors/+/temp` but not `#`); a deny rule matches when the two filters
- *   share any topic, so a broad subscription cannot reach around a narrower deny.
- *   A `$share/<group>/` prefix is removed before the check.
+ *   subscribe: the rules are applied to the set of topics the subscription filter can match. A
+ *   subscription is refused when no topic of it is allowed; it is accepted when some are, and then
+ *   the broker checks each message's topic against the rules before delivering it, so a broad
+ *   subscription cannot reach around a narrower deny (`deny ... sensors/secret/#` then
+ *   `allow ... sensors/#`: `sensors/#` is accepted but never delivers `sensors/secret/x`), as
+ *   Mosquitto does with its per-message read check. A `$share/<group>/` prefix is removed first.
  */
 
 import { readFile } from "node:fs/promises";
-import type { Action, Principal } from "../auth.js";
+import type { Action, Principal, SubscribeScope } from "../auth.js";
 import { filterCovers, filterMatches, filtersOverlap, invalidFilter } from "./topic-filter.js";
 
 export class AclError extends Error {
@@ -152,18 +154,47 @@ function stripShare(filter: string): string {
   return slash < 0 ? filter : filter.slice(slash + 1);
 }
 
+/**
+ * Which topics of a subscription filter the rules allow: "all" (no per-message check needed),
+ * "some" (accept, and check each message's topic), or "none" (refuse). Rules are applied in order:
+ * the first rule that covers the whole filter decides the rest; rules that cover only part of it
+ * before that make the answer "some".
+ */
+export function evaluateSubscribeScope(
+  rules: readonly AclRule[],
+  p: Principal,
+  filter: string,
+): SubscribeScope {
+  const levels = stripShare(filter).split("/");
+  let partlyAllowed = false;
+  let partlyDenied = false;
+  for (const rule of rules) {
+    if (!rule.actions.has("subscribe") || !subjectMatches(rule, p)) continue;
+    const ruleFilter = ruleLevels(rule, p, "/");
+    if (!ruleFilter) continue;
+    if (filterCovers(ruleFilter, levels)) {
+      if (rule.allow) return partlyDenied ? "some" : "all";
+      return partlyAllowed ? "some" : "none";
+    }
+    if (filtersOverlap(ruleFilter, levels)) {
+      if (rule.allow) partlyAllowed = true;
+      else partlyDenied = true;
+    }
+  }
+  return partlyAllowed ? "some" : "none";
+}
+
 /** Evaluates the rules (no caching; see Acl for the cached form). */
 export function evaluateAcl(rules: readonly AclRule[], p: Principal, action: Action, topic: string): boolean {
+  // For subscribe, a filter is allowed when any of its topics is (see evaluateSubscribeScope).
+  if (action === "subscribe") return evaluateSubscribeScope(rules, p, topic) !== "none";
   const sep = action === "call" || action === "register" ? "." : "/";
-  const levels = (action === "subscribe" ? stripShare(topic) : topic).split(sep);
+  const levels = topic.split(sep);
   for (const rule of rules) {
     if (!rule.actions.has(action) || !subjectMatches(rule, p)) continue;
     const filter = ruleLevels(rule, p, sep);
     if (!filter) continue;
-    let hit: boolean;
-    if (action !== "subscribe") hit = filterMatches(filter, levels);
-    else hit = rule.allow ? filterCovers(filter, levels) : filtersOverlap(filter, levels);
-    if (hit) return rule.allow;
+    if (filterMatches(filter, levels)) return rule.allow;
   }
   return false;
 }
@@ -189,6 +220,11 @@ export class Acl {
 
   static async load(path: string): Promise<Acl> {
     return Acl.parse(await readFile(path, "utf8"), path);
+  }
+
+  /** Subscribe-time only (not cached): see evaluateSubscribeScope. */
+  subscribeScope(p: Principal, filter: string): SubscribeScope {
+    return evaluateSubscribeScope(this.rules, p, filter);
   }
 
   check(p: Principal, action: Action, topic: string): boolean {

@@ -6,7 +6,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { checkAnonymousPolicy } from "../../config/policy.js";
 import type { Config } from "../../config/schema.js";
-import type { Action, Auth, AuthResult, Credentials, Principal } from "../auth.js";
+import type { Action, Auth, AuthResult, Credentials, Principal, SubscribeScope } from "../auth.js";
 import { Acl } from "./acl.js";
 import { hashPassword, readUsersFile, verifyPassword } from "./users-file.js";
 
@@ -66,6 +66,10 @@ export class FileAuth implements Auth {
 
   authorize(principal: Principal, action: Action, topic: string): boolean {
     return this.acl === undefined || this.acl.check(principal, action, topic);
+  }
+
+  subscribeScope(principal: Principal, filter: string): SubscribeScope {
+    return this.acl === undefined ? "all" : this.acl.subscribeScope(principal, filter);
   }
 
   /** Re-reads the users and ACL files (e.g. on SIGHUP). On error the old state is kept and it throws. */

@@ -51,6 +51,11 @@ export class MqttConnection implements SessionConnection {
   clientMaxPacketSize = 0; // 0 = no limit announced
   clientTopicAliasMaximum = 0;
   requestProblemInformation = true;
+  /**
+   * True when a subscription of this client is only partly allowed by the ACL: every message is
+   * then checked against it before it is sent (the per-message read check).
+   */
+  readChecked = false;
 
   /** v5 topic aliases the client set for its publishes (alias -> topic). */
   readonly inboundAliases = new Map<number, string>();

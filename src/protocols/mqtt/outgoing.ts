@@ -22,6 +22,7 @@ export function deliver(
   sub: Subscription | undefined,
 ): void {
   const session = c.session!;
+  if (c.readChecked && !mayRead(c, message)) return;
   const subscriptionId = sub?.options.subscriptionId;
   if (qos === 0) {
     if (c.state !== "connected") return;
@@ -52,6 +53,11 @@ function startInflight(c: MqttConnection, d: Delivery): boolean {
   return true;
 }
 
+/** The per-message ACL check for clients with a partly allowed subscription (see MqttConnection.readChecked). */
+function mayRead(c: MqttConnection, message: Message): boolean {
+  return c.router.auth.authorize(c.principal!, "subscribe", message.topic);
+}
+
 /** Moves queued messages into the in-flight window while there is room. */
 export function pump(c: MqttConnection): void {
   const session = c.session;
@@ -60,7 +66,7 @@ export function pump(c: MqttConnection): void {
   const quota = sendQuota(c);
   while (session.queue.length > 0 && session.inflight.size < quota) {
     const d = session.queue.peek()!;
-    if (isExpired(d.message, now)) {
+    if (isExpired(d.message, now) || (c.readChecked && !mayRead(c, d.message))) {
       session.shiftQueued();
       if (session.persistent) c.router.store.deleteDelivery(session.clientId, d.seq);
       continue;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Acl, evaluateAcl, parseAcl } from "../../../src/core/auth/acl.js";
+import { Acl, evaluateAcl, evaluateSubscribeScope, parseAcl } from "../../../src/core/auth/acl.js";
 import type { Principal } from "../../../src/core/auth.js";
 
 const user = (username: string, clientId = `${username}-client`): Principal => ({
@@ -38,12 +38,25 @@ test("first match wins; default deny", () => {
   assert.equal(can(user("bob"), "publish", "sensors/x"), false);
   assert.equal(can(user("bob"), "subscribe", "sensors/x"), true);
   assert.equal(can(user("bob"), "subscribe", "sensors/secret/x"), false);
+  // A subscription some of whose topics are allowed is accepted; the per-message check keeps the
+  // denied ones out (evaluateSubscribeScope says "some").
+  assert.equal(can(user("bob"), "subscribe", "sensors/#"), true);
   assert.equal(
-    can(user("bob"), "subscribe", "sensors/#"),
-    false,
-    "a deny that overlaps refuses the subscription",
+    evaluateSubscribeScope(rules, user("bob"), "sensors/#"),
+    "some",
+    "a deny that overlaps narrows it",
   );
-  assert.equal(can(user("bob"), "subscribe", "#"), false);
+  assert.equal(evaluateSubscribeScope(rules, user("bob"), "sensors/+/temp"), "some");
+  assert.equal(evaluateSubscribeScope(rules, user("bob"), "sensors/kitchen/+"), "all");
+  assert.equal(evaluateSubscribeScope(rules, user("bob"), "sensors/secret/#"), "none");
+  assert.equal(evaluateSubscribeScope(rules, user("bob"), "#"), "some");
+  assert.equal(evaluateSubscribeScope(rules, user("bob"), "other/#"), "none");
+  assert.equal(
+    evaluateSubscribeScope(rules, user("mallory"), "#"),
+    "none",
+    "the deny covers everything first",
+  );
+  assert.equal(evaluateSubscribeScope(rules, user("alice"), "sensors/#"), "all", "alice's allow comes first");
   assert.equal(can(user("bob"), "subscribe", "$SYS/broker/uptime"), true);
   assert.equal(can(user("bob"), "publish", "$SYS/broker/uptime"), false);
 });

@@ -1,10 +1,12 @@
 /** MQTT 5 reason codes on PUBACK, SUBACK and UNSUBACK (§2.4, §3.4.2.1, §3.9.3, §3.11.3). */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { Acl } from "../../../src/core/auth/acl.js";
+import { FileAuth } from "../../../src/core/auth/file-auth.js";
 import type { Action, Auth, AuthResult, Credentials, Principal } from "../../../src/core/auth.js";
 import { ReasonCode } from "../../../src/protocols/mqtt/codec/packets.js";
 import { startTestBroker } from "../../helpers/broker.js";
-import { endClient } from "../../helpers/mqtt-client.js";
+import { collect, connect, endClient } from "../../helpers/mqtt-client.js";
 import { connect5, connectPacket, rawConnect } from "./v5-helpers.js";
 
 /** Allows everything except publishing to or subscribing to anything under "secret/". */
@@ -212,6 +214,34 @@ test("v5 MQTT.js publish callback reports PUBACK 0x87", { timeout: 10_000 }, asy
     assert.equal(code, ReasonCode.NotAuthorized);
   } finally {
     await endClient(client);
+    await b.close();
+  }
+});
+
+test("ACL: a subscription only partly allowed is accepted and denied topics are filtered per message", {
+  timeout: 10_000,
+}, async () => {
+  const acl = Acl.parse("deny any * subscribe sensors/secret/#\nallow any * all #\n");
+  const b = await startTestBroker({ auth: new FileAuth({ acl, allowAnonymous: true }) });
+  try {
+    const sub = await connect(b.mqttUrl, { protocolVersion: 5, clientId: "reader" });
+    const got = collect(sub);
+    const granted = await sub.subscribeAsync("sensors/#", { qos: 1 });
+    assert.equal(granted[0]!.qos, 1);
+    await assert.rejects(sub.subscribeAsync("sensors/secret/#", { qos: 1 }), /Not authorized/);
+    const pub = await connect(b.mqttUrl, { protocolVersion: 5, clientId: "writer" });
+    await pub.publishAsync("sensors/secret/code", "1234", { qos: 1 });
+    await pub.publishAsync("sensors/kitchen/temp", "21", { qos: 0 });
+    await pub.publishAsync("sensors/secret/code", "5678", { qos: 0 });
+    await pub.publishAsync("sensors/hall/temp", "19", { qos: 1 });
+    const ms = await got.next(2);
+    assert.deepEqual(
+      ms.map((m) => m.topic),
+      ["sensors/kitchen/temp", "sensors/hall/temp"],
+    );
+    await endClient(pub);
+    await endClient(sub);
+  } finally {
     await b.close();
   }
 });

@@ -1,6 +1,6 @@
 /** CONNECT (§3.1): validate, authenticate, attach the session, answer CONNACK. */
 import { randomBytes } from "node:crypto";
-import type { Principal } from "../../../core/auth.js";
+import { type Principal, subscribeScope } from "../../../core/auth.js";
 import { createMessage } from "../../../core/message.js";
 import { NEVER_EXPIRES } from "../../../core/router.js";
 import { validateTopicName } from "../../../core/topic.js";
@@ -195,8 +195,29 @@ export function completeConnect(
   c.send(connack);
   c.startKeepAlive(keepalive);
 
-  if (sessionPresent) resendInflight(c);
+  if (sessionPresent) {
+    recheckSubscriptions(c);
+    resendInflight(c);
+  }
   pump(c);
   c.router.drainGroups(session);
   c.connectDone();
+}
+
+/**
+ * A resumed session's subscriptions were authorized for an earlier connection: the ACL may have
+ * changed since (SIGHUP) and the principal may differ, so each is checked again. A subscription
+ * that is no longer allowed at all is removed.
+ */
+function recheckSubscriptions(c: MqttConnection): void {
+  const session = c.session!;
+  for (const filter of [...session.subscriptions.keys()]) {
+    const scope = subscribeScope(c.router.auth, c.principal!, filter);
+    if (scope === "none") {
+      c.log.info("mqtt: subscription no longer authorized, removed", { clientId: session.clientId, filter });
+      c.router.unsubscribe(session, filter);
+    } else if (scope === "some") {
+      c.readChecked = true;
+    }
+  }
 }

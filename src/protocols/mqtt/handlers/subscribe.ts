@@ -1,4 +1,5 @@
 /** SUBSCRIBE (§3.8): validate each filter, authorize, subscribe, SUBACK, then retained messages. */
+import { subscribeScope } from "../../../core/auth.js";
 import type { Message } from "../../../core/message.js";
 import { minQoS } from "../../../core/router.js";
 import type { Subscription } from "../../../core/session.js";
@@ -53,10 +54,12 @@ function subscribeOne(
     c.protocolError(ReasonCode.ProtocolError, "no local on a shared subscription");
     return undefined;
   }
-  if (!c.router.auth.authorize(c.principal!, "subscribe", w.topic)) {
+  const scope = subscribeScope(c.router.auth, c.principal!, w.topic);
+  if (scope === "none") {
     c.log.debug("mqtt: subscribe not authorized", { clientId: c.session!.clientId, filter: w.topic });
     return ReasonCode.NotAuthorized;
   }
+  if (scope === "some") c.readChecked = true;
   const qos = minQoS(w.qos, o.maxQoS);
   const { sub, existed } = c.router.subscribe(c.session!, w.topic, {
     qos,
