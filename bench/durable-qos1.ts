@@ -1,5 +1,5 @@
 /**
- * Durable QoS 1 throughput, Switchboard (SQLite store, durability full and relaxed) side by side with
+ * Durable QoS 1 throughput, Switchboard (SQLite store, durability normal, full and relaxed) side by side with
  * Mosquitto (persistence true), in interleaved rounds; medians and Switchboard/Mosquitto ratios.
  *
  * One round, per broker, on a fresh data directory:
@@ -13,8 +13,9 @@
  * Clients are raw MQTT over node:net with the project's codec (bench/durable-common.ts), not MQTT.js.
  * With taskset and 2+ cores the broker runs on core 1 and this load generator on core 0.
  *
- * What the brokers promise differs: Switchboard "full" acknowledges after the SQLite commit that
- * holds the message (survives SIGKILL, OS crash and power loss); "relaxed" commits every second;
+ * What the brokers promise differs: Switchboard "normal" (the default) acknowledges after the SQLite
+ * commit that holds the message (survives SIGKILL of the broker); "full" also fsyncs that commit
+ * (survives an OS crash and power loss too); "relaxed" commits every second;
  * Mosquitto acknowledges from memory and writes its persistence file on autosave (default every
  * 1800 s) and at shutdown, so a SIGKILL loses everything since the last save.
  *
@@ -56,7 +57,7 @@ interface Target {
   start(dir: string, pin: boolean): Promise<Running>;
 }
 
-function switchboard(durability: "full" | "relaxed"): Target {
+function switchboard(durability: "full" | "normal" | "relaxed"): Target {
   return {
     name: `switchboard (sqlite, ${durability})`,
     async start(dir, pin) {
@@ -243,7 +244,7 @@ const fmt = (x: number): string => Math.round(x).toLocaleString("en-US");
 async function main(): Promise<void> {
   const cores = cpus().length;
   const pin = pinSelf(cores);
-  const targets = [switchboard("full"), switchboard("relaxed"), mosquitto];
+  const targets = [switchboard("normal"), switchboard("full"), switchboard("relaxed"), mosquitto];
   const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
   process.stdout.write(
     `durable QoS 1: ${fmt(opts.messages)} messages of ${PAYLOAD.length} B, window ${opts.window}, ` +
