@@ -5,7 +5,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = deepFreeze({
   host: "127.0.0.1",
   dataDir: "./data",
   store: "sqlite",
-  durability: "full",
+  durability: "normal",
   logLevel: "info",
   allowAnonymous: undefined,
   auth: {},

@@ -13,8 +13,12 @@ export type Port = number | "off";
 
 export type StoreKind = "sqlite" | "memory";
 
-/** SQLite store: "full" commits before acknowledging; "relaxed" commits every second (docs/storage.md). */
-export type Durability = "full" | "relaxed";
+/**
+ * SQLite store (docs/storage.md), in SQLite's own vocabulary: "normal" (default) commits before
+ * acknowledging, without an fsync per commit (survives SIGKILL of the process); "full" also fsyncs
+ * every commit (survives an OS crash and power loss too); "relaxed" commits every second.
+ */
+export type Durability = "full" | "normal" | "relaxed";
 
 export interface AuthConfig {
   /** Users file (`user:hash` lines, see docs/security.md); absent = no password authentication. */
@@ -129,7 +133,7 @@ export const CONFIG_SPEC = {
   host: { kind: "string" },
   dataDir: path(),
   store: oneOf("sqlite", "memory"),
-  durability: oneOf("full", "relaxed"),
+  durability: oneOf("full", "normal", "relaxed"),
   logLevel: oneOf("error", "warn", "info", "debug"),
   allowAnonymous: { kind: "bool", optional: true },
   auth: section({ usersFile: path(true), aclFile: path(true) } satisfies Record<keyof AuthConfig, FieldSpec>),

@@ -108,13 +108,16 @@ export class Router {
       }
       this.scheduleExpiry(session);
     }
+    // The stored objects are used as they are (a StoredDelivery is a Delivery with a clientId): a
+    // copy per delivery costs seconds and hundreds of MiB with a million queued messages.
+    let session: Session | undefined;
     for (const d of state.deliveries) {
-      const session = this.sessions.get(d.clientId);
+      // Deliveries come ordered by seq, so runs of one client are common: skip the map lookup then.
+      if (session?.clientId !== d.clientId) session = this.sessions.get(d.clientId);
       if (!session) continue;
-      this.seq = Math.max(this.seq, d.seq);
-      const { clientId: _owner, ...delivery } = d;
-      if (d.state === "queued" || d.packetId === undefined) session.pushQueued(delivery);
-      else session.inflight.set(d.packetId, delivery);
+      if (d.seq > this.seq) this.seq = d.seq;
+      if (d.state === "queued" || d.packetId === undefined) session.pushQueued(d);
+      else session.inflight.set(d.packetId, d);
     }
     for (const { clientId, packetId } of state.incomingQos2) {
       this.sessions.get(clientId)?.incomingQos2.add(packetId);
@@ -161,11 +164,15 @@ export class Router {
       session = new Session(clientId, protocol);
       this.sessions.set(clientId, session);
     }
+    const wasPersistent = session.persistent;
     session.expiryInterval = expiryInterval;
     session.disconnectedAt = undefined;
     session.connection = conn;
     this.stats.connectionsTotal++;
     if (session.persistent) this.saveSession(session);
+    // A live session taken over with an expiry (it had none): its deliveries were never written.
+    // Write them now, so later writes (updateDelivery when they go in flight) find their rows.
+    if (sessionPresent && !wasPersistent && session.persistent) this.saveDeliveries(session);
     this.presence.connected(session);
     return { session, sessionPresent };
   }
@@ -239,6 +246,12 @@ export class Router {
     session.incomingQos2.clear();
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     this.store.deleteSession(session.clientId);
+  }
+
+  private saveDeliveries(session: Session): void {
+    const clientId = session.clientId;
+    for (const d of session.inflight.values()) this.store.saveDelivery({ clientId, ...d });
+    for (const d of session.queue) this.store.saveDelivery({ clientId, ...d });
   }
 
   saveSession(session: Session): void {

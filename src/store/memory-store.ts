@@ -81,6 +81,20 @@ export class MemoryStore implements Store {
     this.deliveries.get(clientId)?.delete(seq);
   }
 
+  updateDelivery(
+    clientId: string,
+    seq: number,
+    packetId: number | undefined,
+    state: StoredDelivery["state"],
+  ): void {
+    // The stored object is this store's own copy (load() hands out copies): change it in place.
+    const d = this.deliveries.get(clientId)?.get(seq);
+    if (!d) return;
+    if (packetId === undefined) delete d.packetId;
+    else d.packetId = packetId;
+    d.state = state;
+  }
+
   setRetained(message: Message): void {
     this.retained.set(message.topic, { ...message, encoded: undefined });
   }

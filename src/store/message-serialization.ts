@@ -80,32 +80,72 @@ export function pushMessageParams(out: SqlValue[], m: Message): void {
   );
 }
 
-/** Decodes the message columns; throws on values no Switchboard writes (a damaged or foreign row). */
-export function messageFromRow(r: MessageRow): Message {
-  if (typeof r.topic !== "string") throw new Error("topic is not text");
-  if (!Buffer.isBuffer(r.payload)) throw new Error("payload is not a blob");
-  if (r.m_qos !== 0 && r.m_qos !== 1 && r.m_qos !== 2) throw new Error(`invalid message qos ${r.m_qos}`);
-  if (typeof r.ts !== "number") throw new Error("timestamp is not an integer");
+/** Payloads shorter than this are copied into Node's Buffer pool at load (its pool takes < 4 KiB). */
+const POOLED_PAYLOAD = 1024;
+
+/** Returns a shared copy of a string that repeats from row to row (a topic, a client id). */
+export type Intern = (s: string) => string;
+
+const noIntern: Intern = (s) => s;
+
+/**
+ * An Intern for one load: equal strings come back as one string object (up to `max` distinct ones),
+ * so a million queued rows from a few publishers on a few topics keep a few strings, not millions.
+ */
+export function interner(max = 65_536): Intern {
+  const seen = new Map<string, string>();
+  return (s) => {
+    const had = seen.get(s);
+    if (had !== undefined) return had;
+    if (seen.size < max) seen.set(s, s);
+    return s;
+  };
+}
+
+/**
+ * Decodes the message columns of a raw row (better-sqlite3 `.raw()`: values in SELECT order), the
+ * MESSAGE_COLUMNS starting at index `at`; throws on values no Switchboard writes (a damaged or
+ * foreign row). Positional, so a load reads each row into its final objects with no row object.
+ */
+export function messageFromValues(v: readonly unknown[], at: number, intern: Intern = noIntern): Message {
+  const topic = v[at];
+  let payload = v[at + 1];
+  const qos = v[at + 2];
+  const ts = v[at + 6];
+  if (typeof topic !== "string") throw new Error("topic is not text");
+  if (!Buffer.isBuffer(payload)) throw new Error("payload is not a blob");
+  if (qos !== 0 && qos !== 1 && qos !== 2) throw new Error(`invalid message qos ${String(qos)}`);
+  if (typeof ts !== "number") throw new Error("timestamp is not an integer");
+  // better-sqlite3 gives every blob its own ArrayBuffer; a small payload is copied into Node's shared
+  // pool instead, so a million small messages do not hold a million separate allocations.
+  if (payload.length < POOLED_PAYLOAD) payload = Buffer.from(payload);
   const properties: MessageProperties = {};
-  if (r.content_type !== null) properties.contentType = r.content_type;
-  if (r.correlation_data !== null) properties.correlationData = r.correlation_data;
-  if (r.response_topic !== null) properties.responseTopic = r.response_topic;
-  if (r.expires_at !== null) properties.expiresAt = r.expires_at;
-  if (r.user_properties !== null) {
-    const up = JSON.parse(r.user_properties) as unknown;
+  const contentType = v[at + 7];
+  const correlationData = v[at + 8];
+  const responseTopic = v[at + 9];
+  const expiresAt = v[at + 10];
+  const userProperties = v[at + 11];
+  const payloadUtf8 = v[at + 12];
+  if (contentType !== null) properties.contentType = contentType as string;
+  if (correlationData !== null) properties.correlationData = correlationData as Buffer;
+  if (responseTopic !== null) properties.responseTopic = responseTopic as string;
+  if (expiresAt !== null) properties.expiresAt = expiresAt as number;
+  if (userProperties !== null) {
+    const up = JSON.parse(userProperties as string) as unknown;
     if (!Array.isArray(up)) throw new Error("user_properties is not a JSON array");
     properties.userProperties = up as Array<[string, string]>;
   }
-  if (r.payload_utf8 !== null) properties.payloadIsUtf8 = r.payload_utf8 === 1;
+  if (payloadUtf8 !== null) properties.payloadIsUtf8 = payloadUtf8 === 1;
   const m: Message = {
-    topic: r.topic,
-    payload: r.payload,
-    qos: r.m_qos as QoS,
-    retain: r.m_retain === 1,
+    topic: intern(topic),
+    payload: payload as Buffer,
+    qos: qos as QoS,
+    retain: v[at + 3] === 1,
     properties,
-    publisherId: r.publisher_id,
-    timestamp: r.ts,
+    publisherId: intern(v[at + 4] as string),
+    timestamp: ts,
   };
-  if (r.publisher_user !== null) m.publisherUser = r.publisher_user;
+  const publisherUser = v[at + 5];
+  if (publisherUser !== null) m.publisherUser = publisherUser as string;
   return m;
 }

@@ -7,10 +7,15 @@
  * made before the call. Calls to commit() in the same tick share one promise. Writes made without a
  * commit() are flushed the same way, so durability never depends on a caller remembering to commit.
  *
- * Durability:
- * - "full" (default): WAL with `synchronous = FULL`: the WAL is fsynced at every commit, so an
- *   acknowledged write survives SIGKILL of the process, an OS crash and power loss. (With WAL,
- *   `NORMAL` already survives SIGKILL of the process alone; FULL is what covers the OS and power.)
+ * Durability (the config key `durability`, named as SQLite names its `synchronous` levels):
+ * - "normal" (default): WAL with `synchronous = NORMAL`, and commit() resolves after the transaction
+ *   has committed. A committed transaction is in the WAL file, i.e. in the OS page cache, before
+ *   commit() resolves, so an acknowledged write survives SIGKILL (or any crash) of the broker
+ *   process: the OS still writes those pages out. There is no fsync per commit; the WAL is fsynced
+ *   at checkpoints. An OS crash or power loss can lose the last transactions (never a torn one: the
+ *   database stays consistent), including acknowledged messages.
+ * - "full": the same with `synchronous = FULL`: the WAL is fsynced at every commit, before commit()
+ *   resolves, so an acknowledged write also survives an OS crash and power loss.
  * - "relaxed": the batch is applied every `relaxedIntervalMs` (default 1000) with
  *   `synchronous = NORMAL`, and commit() resolves at once. A crash of the process or of the machine
  *   loses the writes of the last interval, including messages that were already acknowledged
@@ -23,7 +28,10 @@
  * write to the same row dead, and it is dropped. Every row write fully determines that row (upsert or
  * delete), so the end state is the same as applying every op in order; e.g. a delivery queued and
  * acknowledged in the same tick costs one DELETE, and a retained topic updated a thousand times in a
- * tick costs one UPSERT. deleteSession also removes the session's deliveries and incoming ids, and
+ * tick costs one UPSERT. updateDelivery is the exception, as it writes two columns, not the row: it
+ * folds into a pending saveDelivery or updateDelivery of the same row (changing that op's values in
+ * place), is dropped after a pending deleteDelivery, and otherwise becomes an UPDATE (which does
+ * nothing if the row does not exist, as in order). deleteSession also removes the session's deliveries and incoming ids, and
  * deleteQueue the queue's messages, so a later write never drops them. Ops are applied in order.
  * (deleteSession does not delete the client's will: a will outlives its session on purpose.)
  *
@@ -45,9 +53,10 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Message, QoS } from "../core/message.js";
 import {
+  type Intern,
+  interner,
   MESSAGE_COLUMNS,
-  type MessageRow,
-  messageFromRow,
+  messageFromValues,
   pushMessageParams,
   type SqlValue,
 } from "./message-serialization.js";
@@ -71,10 +80,13 @@ export { StoreOpenError } from "./store-error.js";
 export interface SqliteStoreOptions {
   /** Data directory; created if missing. The database is `<dir>/switchboard.db`. */
   dir: string;
-  durability?: "full" | "relaxed";
+  /** Default "normal" (see above). */
+  durability?: SqliteDurability;
   /** With durability "relaxed": how often the batch is written (ms). Default 1000. */
   relaxedIntervalMs?: number;
 }
+
+export type SqliteDurability = "full" | "normal" | "relaxed";
 
 export const SQLITE_FILE_NAME = "switchboard.db";
 
@@ -83,6 +95,13 @@ type Op =
   | { k: "deleteSession"; clientId: string }
   | { k: "saveDelivery"; delivery: StoredDelivery }
   | { k: "deleteDelivery"; clientId: string; seq: number }
+  | {
+      k: "updateDelivery";
+      clientId: string;
+      seq: number;
+      packetId: number | undefined;
+      state: StoredDelivery["state"];
+    }
   | { k: "setRetained"; message: Message }
   | { k: "deleteRetained"; topic: string }
   | { k: "addQos2"; clientId: string; packetId: number }
@@ -112,48 +131,8 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-interface SessionRow {
-  client_id: string;
-  protocol: string;
-  expiry_interval: number;
-  disconnected_at: number | null;
-  subscriptions: string;
-}
-
-interface DeliveryRow extends MessageRow {
-  client_id: string;
-  seq: number;
-  qos: number;
-  retain: number;
-  subscription_id: number | null;
-  packet_id: number | null;
-  state: StoredDelivery["state"];
-}
-
-interface WillRow extends MessageRow {
-  client_id: string;
-  due_at: number;
-}
-
-interface GroupMessageRow extends MessageRow {
-  group_key: string;
-  seq: number;
-  qos: number;
-}
-
-interface QueueRow {
-  name: string;
-  durable: number;
-  auto_delete: number;
-  arguments: string;
-  created_at: number;
-}
-
-interface QueueMessageRow extends MessageRow {
-  queue: string;
-  seq: number;
-  delivery_count: number;
-}
+/** A row as `.raw()` returns it: the values in SELECT order. */
+type Values = unknown[];
 
 const placeholders = (n: number): string => Array.from({ length: n }, () => "?").join(", ");
 const MSG_COLS = MESSAGE_COLUMNS.join(", ");
@@ -162,6 +141,7 @@ const WILL_COLS = `client_id, due_at, ${MSG_COLS}`;
 const GROUP_COLS = `group_key, seq, qos, ${MSG_COLS}`;
 const QUEUE_COLS = "name, durable, auto_delete, arguments, created_at";
 const QUEUE_MESSAGE_COLS = `queue, seq, delivery_count, ${MSG_COLS}`;
+const SESSION_COLS = "client_id, protocol, expiry_interval, disconnected_at, subscriptions";
 
 /**
  * Row keys for coalescing: one letter per table, then the key. Where a key is a string and a number,
@@ -207,7 +187,7 @@ export class SqliteStore implements Store {
     try {
       checkReadable(this.db);
       this.db.pragma("journal_mode = WAL");
-      this.db.pragma(`synchronous = ${this.relaxed ? "NORMAL" : "FULL"}`);
+      this.db.pragma(`synchronous = ${opts.durability === "full" ? "FULL" : "NORMAL"}`);
       this.db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
       migrate(this.db);
       this.stmts = this.prepare();
@@ -229,7 +209,7 @@ export class SqliteStore implements Store {
     const db = this.db;
     return {
       upsertSession: db.prepare(
-        "INSERT OR REPLACE INTO sessions (client_id, protocol, expiry_interval, disconnected_at, subscriptions) VALUES (?, ?, ?, ?, ?)",
+        `INSERT OR REPLACE INTO sessions (${SESSION_COLS}) VALUES (${placeholders(5)})`,
       ),
       deleteSession: db.prepare("DELETE FROM sessions WHERE client_id = ?"),
       deleteSessionDeliveries: db.prepare("DELETE FROM deliveries WHERE client_id = ?"),
@@ -238,16 +218,20 @@ export class SqliteStore implements Store {
         `INSERT OR REPLACE INTO deliveries (${DELIVERY_COLS}) VALUES (${placeholders(7 + MESSAGE_COLUMNS.length)})`,
       ),
       deleteDelivery: db.prepare("DELETE FROM deliveries WHERE client_id = ? AND seq = ?"),
+      updateDelivery: db.prepare(
+        "UPDATE deliveries SET packet_id = ?, state = ? WHERE client_id = ? AND seq = ?",
+      ),
       upsertRetained: db.prepare(
         `INSERT OR REPLACE INTO retained (${MSG_COLS}) VALUES (${placeholders(MESSAGE_COLUMNS.length)})`,
       ),
       deleteRetained: db.prepare("DELETE FROM retained WHERE topic = ?"),
       addQos2: db.prepare("INSERT OR IGNORE INTO incoming_qos2 (client_id, packet_id) VALUES (?, ?)"),
       deleteQos2: db.prepare("DELETE FROM incoming_qos2 WHERE client_id = ? AND packet_id = ?"),
-      loadSessions: db.prepare("SELECT * FROM sessions"),
-      loadDeliveries: db.prepare(`SELECT ${DELIVERY_COLS} FROM deliveries ORDER BY seq, client_id`),
-      loadRetained: db.prepare(`SELECT ${MSG_COLS} FROM retained`),
-      loadQos2: db.prepare("SELECT client_id, packet_id FROM incoming_qos2"),
+      // The loads return raw rows (arrays in SELECT order), decoded positionally by read().
+      loadSessions: db.prepare(`SELECT ${SESSION_COLS} FROM sessions`).raw(true),
+      loadDeliveries: db.prepare(`SELECT ${DELIVERY_COLS} FROM deliveries ORDER BY seq, client_id`).raw(true),
+      loadRetained: db.prepare(`SELECT ${MSG_COLS} FROM retained`).raw(true),
+      loadQos2: db.prepare("SELECT client_id, packet_id FROM incoming_qos2").raw(true),
       upsertWill: db.prepare(
         `INSERT OR REPLACE INTO wills (${WILL_COLS}) VALUES (${placeholders(2 + MESSAGE_COLUMNS.length)})`,
       ),
@@ -263,10 +247,14 @@ export class SqliteStore implements Store {
         `INSERT OR REPLACE INTO queue_messages (${QUEUE_MESSAGE_COLS}) VALUES (${placeholders(3 + MESSAGE_COLUMNS.length)})`,
       ),
       deleteQueueMessage: db.prepare("DELETE FROM queue_messages WHERE queue = ? AND seq = ?"),
-      loadWills: db.prepare(`SELECT ${WILL_COLS} FROM wills`),
-      loadGroupMessages: db.prepare(`SELECT ${GROUP_COLS} FROM group_messages ORDER BY seq, group_key`),
-      loadQueues: db.prepare(`SELECT ${QUEUE_COLS} FROM queues`),
-      loadQueueMessages: db.prepare(`SELECT ${QUEUE_MESSAGE_COLS} FROM queue_messages ORDER BY queue, seq`),
+      loadWills: db.prepare(`SELECT ${WILL_COLS} FROM wills`).raw(true),
+      loadGroupMessages: db
+        .prepare(`SELECT ${GROUP_COLS} FROM group_messages ORDER BY seq, group_key`)
+        .raw(true),
+      loadQueues: db.prepare(`SELECT ${QUEUE_COLS} FROM queues`).raw(true),
+      loadQueueMessages: db
+        .prepare(`SELECT ${QUEUE_MESSAGE_COLS} FROM queue_messages ORDER BY queue, seq`)
+        .raw(true),
     };
   }
 
@@ -280,43 +268,32 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Reads every table; a row that does not decode throws an error naming the table and the row. */
+  /**
+   * Reads every table; a row that does not decode throws an error naming the table and the row.
+   * Rows are iterated raw (arrays, no row objects, no array of every row) and decoded straight into
+   * the objects load() returns: with a million queued deliveries that halves the garbage of a start.
+   */
   private read(): StoredState {
     const s = this.stmts;
+    const intern = interner();
     return {
-      sessions: decodeRows("sessions", s.loadSessions.all() as SessionRow[], sessionFromRow, (r) => [
-        r.client_id,
-      ]),
-      deliveries: decodeRows("deliveries", s.loadDeliveries.all() as DeliveryRow[], deliveryFromRow, (r) => [
-        r.client_id,
-        r.seq,
-      ]),
-      retained: decodeRows("retained", s.loadRetained.all() as MessageRow[], messageFromRow, (r) => [
-        r.topic,
-      ]),
-      incomingQos2: decodeRows(
-        "incoming_qos2",
-        s.loadQos2.all() as Array<{ client_id: string; packet_id: number }>,
-        (r) => {
-          if (typeof r.client_id !== "string" || !Number.isInteger(r.packet_id))
-            throw new Error("bad values");
-          return { clientId: r.client_id, packetId: r.packet_id };
-        },
-        (r) => [r.client_id, r.packet_id],
-      ),
-      wills: decodeRows("wills", s.loadWills.all() as WillRow[], willFromRow, (r) => [r.client_id]),
+      sessions: decodeRows("sessions", s.loadSessions, sessionFromValues, [0]),
+      deliveries: decodeRows("deliveries", s.loadDeliveries, (v) => deliveryFromValues(v, intern), [0, 1]),
+      retained: decodeRows("retained", s.loadRetained, retainedFromValues, [0]),
+      incomingQos2: decodeRows("incoming_qos2", s.loadQos2, qos2FromValues, [0, 1]),
+      wills: decodeRows("wills", s.loadWills, willFromValues, [0]),
       groupMessages: decodeRows(
         "group_messages",
-        s.loadGroupMessages.all() as GroupMessageRow[],
-        groupMessageFromRow,
-        (r) => [r.group_key, r.seq],
+        s.loadGroupMessages,
+        (v) => groupMessageFromValues(v, intern),
+        [0, 1],
       ),
-      queues: decodeRows("queues", s.loadQueues.all() as QueueRow[], queueFromRow, (r) => [r.name]),
+      queues: decodeRows("queues", s.loadQueues, queueFromValues, [0]),
       queueMessages: decodeRows(
         "queue_messages",
-        s.loadQueueMessages.all() as QueueMessageRow[],
-        queueMessageFromRow,
-        (r) => [r.queue, r.seq],
+        s.loadQueueMessages,
+        (v) => queueMessageFromValues(v, intern),
+        [0, 1],
       ),
     };
   }
@@ -344,6 +321,37 @@ export class SqliteStore implements Store {
 
   deleteDelivery(clientId: string, seq: number): void {
     this.enqueue({ k: "deleteDelivery", clientId, seq }, deliveryKey(clientId, seq));
+  }
+
+  updateDelivery(
+    clientId: string,
+    seq: number,
+    packetId: number | undefined,
+    state: StoredDelivery["state"],
+  ): void {
+    this.assertOpen();
+    const key = deliveryKey(clientId, seq);
+    const prev = this.lastWrite.get(key);
+    const op = prev === undefined ? undefined : this.batch[prev];
+    if (op !== undefined) {
+      switch (op.k) {
+        case "saveDelivery": {
+          // The op holds the store's own copy: change it instead of writing the row twice.
+          const d = op.delivery;
+          if (packetId === undefined) delete d.packetId;
+          else d.packetId = packetId;
+          d.state = state;
+          return;
+        }
+        case "updateDelivery":
+          op.packetId = packetId;
+          op.state = state;
+          return;
+        case "deleteDelivery":
+          return; // the row is gone: updating it changes nothing
+      }
+    }
+    this.enqueue({ k: "updateDelivery", clientId, seq, packetId, state }, key);
   }
 
   setRetained(message: Message): void {
@@ -527,6 +535,9 @@ export class SqliteStore implements Store {
       case "deleteDelivery":
         s.deleteDelivery.run(op.clientId, op.seq);
         return;
+      case "updateDelivery":
+        s.updateDelivery.run(op.packetId ?? null, op.state, op.clientId, op.seq);
+        return;
       case "setRetained": {
         const params: SqlValue[] = [];
         pushMessageParams(params, op.message);
@@ -606,88 +617,122 @@ function checkReadable(db: Database.Database): void {
   // A newer version is refused by migrate(), with both versions in the message.
 }
 
-/** Decodes rows with `fn`; an error names the table and the row's key. */
-function decodeRows<R, T>(table: string, rows: R[], fn: (row: R) => T, key: (row: R) => unknown[]): T[] {
-  const out: T[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    try {
-      out[i] = fn(row);
-    } catch (err) {
-      let k: string;
-      try {
-        k = key(row)
-          .map((v) => JSON.stringify(v))
-          .join(", ");
-      } catch {
-        k = "?";
-      }
-      throw new Error(
-        `cannot decode ${table} row (${k}): ${err instanceof Error ? err.message : String(err)}`,
-      );
+/**
+ * Iterates the raw rows of `stmt` and decodes each with `fn`; an error names the table and the row's
+ * key (the values at `keyAt`).
+ */
+function decodeRows<T>(table: string, stmt: Database.Statement, fn: (v: Values) => T, keyAt: number[]): T[] {
+  const out: T[] = [];
+  let row: Values | undefined;
+  try {
+    for (const r of stmt.iterate() as IterableIterator<Values>) {
+      row = r;
+      out.push(fn(r));
+      row = undefined;
     }
+  } catch (err) {
+    if (row === undefined) throw err; // reading failed, not decoding (a damaged file)
+    let k: string;
+    try {
+      k = keyAt.map((i) => JSON.stringify(row![i])).join(", ");
+    } catch {
+      k = "?";
+    }
+    throw new Error(`cannot decode ${table} row (${k}): ${err instanceof Error ? err.message : String(err)}`);
   }
   return out;
 }
 
 const isQoS = (n: unknown): n is QoS => n === 0 || n === 1 || n === 2;
+const isInt = (n: unknown): n is number => Number.isInteger(n);
 
-function willFromRow(r: WillRow): StoredWill {
-  if (typeof r.due_at !== "number") throw new Error("due_at is not an integer");
-  return { clientId: r.client_id, message: messageFromRow(r), dueAt: r.due_at };
+/** Row layouts: the SELECT column lists above (DELIVERY_COLS, WILL_COLS, ...). */
+function sessionFromValues(v: Values): StoredSession {
+  const subscriptions = JSON.parse(v[4] as string) as unknown;
+  if (!Array.isArray(subscriptions)) throw new Error("subscriptions is not a JSON array");
+  const session: StoredSession = {
+    clientId: v[0] as string,
+    protocol: v[1] as string,
+    expiryInterval: v[2] as number,
+    subscriptions: subscriptions as StoredSubscription[],
+  };
+  if (v[3] !== null) session.disconnectedAt = v[3] as number;
+  return session;
 }
 
-function groupMessageFromRow(r: GroupMessageRow): StoredGroupMessage {
-  if (!isQoS(r.qos)) throw new Error(`invalid qos ${r.qos}`);
-  return { group: r.group_key, seq: r.seq, message: messageFromRow(r), qos: r.qos };
+/** The state column as one of the three constants (not a new string per row). */
+function deliveryState(s: unknown): StoredDelivery["state"] {
+  switch (s) {
+    case "queued":
+      return "queued";
+    case "publish":
+      return "publish";
+    case "pubrel":
+      return "pubrel";
+  }
+  throw new Error(`invalid state ${JSON.stringify(s)}`);
 }
 
-function queueFromRow(r: QueueRow): StoredQueue {
-  const args = JSON.parse(r.arguments) as unknown;
+function deliveryFromValues(v: Values, intern: Intern): StoredDelivery {
+  const qos = v[2];
+  if (!isQoS(qos)) throw new Error(`invalid qos ${String(qos)}`);
+  const d: StoredDelivery = {
+    clientId: intern(v[0] as string),
+    seq: v[1] as number,
+    message: messageFromValues(v, 7, intern),
+    qos,
+    retain: v[3] === 1,
+    state: deliveryState(v[6]),
+  };
+  if (v[4] !== null) d.subscriptionId = v[4] as number;
+  if (v[5] !== null) d.packetId = v[5] as number;
+  return d;
+}
+
+function retainedFromValues(v: Values): Message {
+  return messageFromValues(v, 0);
+}
+
+function qos2FromValues(v: Values): { clientId: string; packetId: number } {
+  if (typeof v[0] !== "string" || !isInt(v[1])) throw new Error("bad values");
+  return { clientId: v[0], packetId: v[1] };
+}
+
+function willFromValues(v: Values): StoredWill {
+  if (typeof v[1] !== "number") throw new Error("due_at is not an integer");
+  return { clientId: v[0] as string, message: messageFromValues(v, 2), dueAt: v[1] };
+}
+
+function groupMessageFromValues(v: Values, intern: Intern): StoredGroupMessage {
+  if (!isQoS(v[2])) throw new Error(`invalid qos ${String(v[2])}`);
+  return {
+    group: intern(v[0] as string),
+    seq: v[1] as number,
+    message: messageFromValues(v, 3, intern),
+    qos: v[2],
+  };
+}
+
+function queueFromValues(v: Values): StoredQueue {
+  const args = JSON.parse(v[3] as string) as unknown;
   if (args === null || typeof args !== "object" || Array.isArray(args)) {
     throw new Error("arguments is not a JSON object");
   }
   return {
-    name: r.name,
-    durable: r.durable === 1,
-    autoDelete: r.auto_delete === 1,
+    name: v[0] as string,
+    durable: v[1] === 1,
+    autoDelete: v[2] === 1,
     arguments: args as QueueArguments,
-    createdAt: r.created_at,
+    createdAt: v[4] as number,
   };
 }
 
-function queueMessageFromRow(r: QueueMessageRow): StoredQueueMessage {
-  if (!Number.isInteger(r.delivery_count)) throw new Error("delivery_count is not an integer");
-  return { queue: r.queue, seq: r.seq, message: messageFromRow(r), deliveryCount: r.delivery_count };
-}
-
-function sessionFromRow(r: SessionRow): StoredSession {
-  const subscriptions = JSON.parse(r.subscriptions) as unknown;
-  if (!Array.isArray(subscriptions)) throw new Error("subscriptions is not a JSON array");
-  const session: StoredSession = {
-    clientId: r.client_id,
-    protocol: r.protocol,
-    expiryInterval: r.expiry_interval,
-    subscriptions: subscriptions as StoredSubscription[],
+function queueMessageFromValues(v: Values, intern: Intern): StoredQueueMessage {
+  if (!isInt(v[2])) throw new Error("delivery_count is not an integer");
+  return {
+    queue: intern(v[0] as string),
+    seq: v[1] as number,
+    message: messageFromValues(v, 3, intern),
+    deliveryCount: v[2],
   };
-  if (r.disconnected_at !== null) session.disconnectedAt = r.disconnected_at;
-  return session;
-}
-
-const DELIVERY_STATES: ReadonlySet<string> = new Set(["queued", "publish", "pubrel"]);
-
-function deliveryFromRow(r: DeliveryRow): StoredDelivery {
-  if (!isQoS(r.qos)) throw new Error(`invalid qos ${r.qos}`);
-  if (!DELIVERY_STATES.has(r.state)) throw new Error(`invalid state ${JSON.stringify(r.state)}`);
-  const d: StoredDelivery = {
-    clientId: r.client_id,
-    seq: r.seq,
-    message: messageFromRow(r),
-    qos: r.qos as QoS,
-    retain: r.retain === 1,
-    state: r.state,
-  };
-  if (r.subscription_id !== null) d.subscriptionId = r.subscription_id;
-  if (r.packet_id !== null) d.packetId = r.packet_id;
-  return d;
 }

@@ -121,6 +121,19 @@ export interface Store {
   /** Adds or replaces the delivery (clientId, seq). */
   saveDelivery(delivery: StoredDelivery): void;
   deleteDelivery(clientId: string, seq: number): void;
+  /**
+   * Sets the packet id and state of the stored delivery (clientId, seq), and nothing else: the hot
+   * path when a queued delivery goes in flight (packet id, "publish") and when PUBREC arrives
+   * ("pubrel"), so the row (payload included) is not rewritten. `packetId` undefined clears it. Does
+   * nothing if there is no such delivery (never saved, or deleted). Same ordering as every other
+   * write: it applies after the writes made before it and before those made after it.
+   */
+  updateDelivery(
+    clientId: string,
+    seq: number,
+    packetId: number | undefined,
+    state: "queued" | "publish" | "pubrel",
+  ): void;
 
   setRetained(message: Message): void;
   deleteRetained(topic: string): void;

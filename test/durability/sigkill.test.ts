@@ -10,6 +10,11 @@
  * in-flight window at the moment of the kill. The broker is killed once half of the messages were
  * acknowledged and restarted on the same data directory; the publishers resume their sessions and
  * complete what was in flight, then the subscribers come back.
+ *
+ * The broker runs with the default durability ("normal": commit before acknowledging, no fsync per
+ * commit), which is what this guarantee needs: a committed transaction is in the OS page cache, and
+ * killing the process does not lose it. ("full" adds an fsync per commit for OS crashes and power
+ * loss, which a test cannot cause.)
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";

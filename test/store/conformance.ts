@@ -342,6 +342,104 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
       }),
     );
 
+    test("updateDelivery: sets packet id and state, and nothing else", T, () =>
+      withStore(async (h) => {
+        const s = h.store;
+        const d = delivery("c1", 5, { qos: 2, subscriptionId: 3, retain: true, message: fullMessage() });
+        s.saveDelivery(d);
+        s.saveDelivery(delivery("c1", 6));
+        await s.commit();
+        s.updateDelivery("c1", 5, 17, "publish");
+        await s.commit();
+        assert.deepStrictEqual(
+          normalize(await s.load()).deliveries,
+          [{ ...d, packetId: 17, state: "publish" }, delivery("c1", 6)].map((x) => ({
+            ...x,
+            message: persisted(x.message),
+          })),
+        );
+        s.updateDelivery("c1", 5, 17, "pubrel");
+        await s.commit();
+        const st = await s.load();
+        assert.equal(st.deliveries[0]!.state, "pubrel");
+        assert.equal(st.deliveries[0]!.packetId, 17);
+        assertMessage(st.deliveries[0]!.message, d.message);
+        // Back to queued (e.g. a session that lost its in-flight window): undefined clears the id.
+        s.updateDelivery("c1", 5, undefined, "queued");
+        await bothWays(h, (st) => {
+          assert.equal(st.deliveries[0]!.state, "queued");
+          assert.equal("packetId" in st.deliveries[0]!, false);
+          assert.equal(st.deliveries[0]!.subscriptionId, 3);
+        });
+      }),
+    );
+
+    test("updateDelivery: a delivery that does not exist stays absent", T, () =>
+      withStore(async (h) => {
+        const s = h.store;
+        s.saveSession(session("c"));
+        s.saveDelivery(delivery("c", 1));
+        await s.commit();
+        s.updateDelivery("c", 2, 1, "publish"); // never saved
+        s.updateDelivery("other", 1, 1, "publish"); // another client's seq 1
+        s.deleteDelivery("c", 1);
+        s.updateDelivery("c", 1, 1, "publish"); // deleted (in this batch)
+        await s.commit();
+        assert.deepStrictEqual((await s.load()).deliveries, []);
+        s.saveDelivery(delivery("c", 3));
+        await s.commit();
+        s.deleteDelivery("c", 3);
+        await s.commit();
+        s.updateDelivery("c", 3, 1, "publish"); // deleted (committed)
+        await bothWays(h, (st) => assert.deepStrictEqual(st.deliveries, []));
+      }),
+    );
+
+    test("updateDelivery in the same batch as other writes to the row applies in order", T, () =>
+      withStore(async (h) => {
+        const s = h.store;
+        s.saveSession(session("c"));
+        // saved then updated before any commit: one row with the update
+        const d1 = delivery("c", 1);
+        s.saveDelivery(d1);
+        s.updateDelivery("c", 1, 7, "publish");
+        s.updateDelivery("c", 1, 7, "pubrel"); // the last update wins
+        // updated, then saved again: the save replaces the whole row
+        s.saveDelivery(delivery("c", 2));
+        await s.commit();
+        s.updateDelivery("c", 2, 8, "publish");
+        s.saveDelivery(delivery("c", 2, { state: "publish", packetId: 9 }));
+        // updated, then deleted: gone
+        s.saveDelivery(delivery("c", 3));
+        await s.commit();
+        s.updateDelivery("c", 3, 10, "publish");
+        s.deleteDelivery("c", 3);
+        // deleted, saved again, updated: there, updated
+        s.deleteDelivery("c", 4);
+        s.saveDelivery(delivery("c", 4));
+        s.updateDelivery("c", 4, 11, "publish");
+        // saved, session deleted, updated: gone with the session
+        s.saveSession(session("gone"));
+        s.saveDelivery(delivery("gone", 5));
+        s.deleteSession("gone");
+        s.updateDelivery("gone", 5, 12, "publish");
+        await bothWays(h, (st) => {
+          assert.deepStrictEqual(
+            st.deliveries.map((d) => [d.clientId, d.seq, d.packetId, d.state]),
+            [
+              ["c", 1, 7, "pubrel"],
+              ["c", 2, 9, "publish"],
+              ["c", 4, 11, "publish"],
+            ],
+          );
+          assertMessage(st.deliveries[0]!.message, d1.message);
+        });
+        // The caller's object was copied at saveDelivery: an update does not reach it.
+        assert.equal(d1.state, "queued");
+        assert.equal("packetId" in d1, false);
+      }),
+    );
+
     test("retained: set, replace, delete", T, () =>
       withStore(async (h) => {
         const s = h.store;

@@ -38,17 +38,25 @@ export function deliver(
     c.router.enqueue(session, message, qos, retain, subscriptionId);
     return;
   }
-  startInflight(c, { seq: c.router.nextSeq(), message, qos, retain, subscriptionId, state: "queued" });
+  startInflight(c, { seq: c.router.nextSeq(), message, qos, retain, subscriptionId, state: "queued" }, false);
 }
 
-function startInflight(c: MqttConnection, d: Delivery): boolean {
+/**
+ * Sends `d` under a new packet id. `stored`: `d` came from the session queue, so a persistent
+ * session already has its row and only its packet id and state change (no rewrite of the payload);
+ * otherwise the whole delivery is written.
+ */
+function startInflight(c: MqttConnection, d: Delivery, stored: boolean): boolean {
   const session = c.session!;
   const packetId = session.nextPacketId();
   if (packetId === 0) return false;
   d.packetId = packetId;
   d.state = "publish";
   session.inflight.set(packetId, d);
-  if (session.persistent) c.router.store.saveDelivery({ clientId: session.clientId, ...d });
+  if (session.persistent) {
+    if (stored) c.router.store.updateDelivery(session.clientId, d.seq, packetId, "publish");
+    else c.router.store.saveDelivery({ clientId: session.clientId, ...d });
+  }
   sendPublish(c, d.message, d.qos, d.retain, d.subscriptionId, packetId, false);
   return true;
 }
@@ -71,7 +79,7 @@ export function pump(c: MqttConnection): void {
       if (session.persistent) c.router.store.deleteDelivery(session.clientId, d.seq);
       continue;
     }
-    if (!startInflight(c, d)) break;
+    if (!startInflight(c, d, true)) break;
     session.shiftQueued();
   }
 }

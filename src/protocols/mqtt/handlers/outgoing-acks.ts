@@ -23,7 +23,8 @@ export function handlePubrec(c: MqttConnection, p: AckPacket): void {
   }
   if (d.state === "publish") {
     d.state = "pubrel";
-    if (session.persistent) c.router.store.saveDelivery({ clientId: session.clientId, ...d });
+    // Two columns, not the row: the message is stored already (PUBLISH sent as a persistent session).
+    if (session.persistent) c.router.store.updateDelivery(session.clientId, d.seq, d.packetId, "pubrel");
   }
   c.send({ cmd: "pubrel", packetId: p.packetId });
 }
