@@ -42,10 +42,11 @@ export class Presence {
 
   connected(session: Session): void {
     const c = session.connection;
-    if (c) this.emit(session.clientId, "connected", this.record(session, c));
+    if (c && this.watched()) this.emit(session.clientId, "connected", this.record(session, c));
   }
 
   disconnected(session: Session, conn: SessionConnection): void {
+    if (!this.watched()) return;
     this.emit(session.clientId, "disconnected", {
       ...this.record(session, conn),
       disconnectedAt: Date.now(),
@@ -54,6 +55,14 @@ export class Presence {
 
   close(): void {
     this.closed = true;
+  }
+
+  /**
+   * False when no subscription exists at all, so no event could reach anyone: the record, its JSON
+   * and the routing are then skipped (they were a large part of each connect and disconnect).
+   */
+  private watched(): boolean {
+    return !this.closed && this.router.subscriptionCount > 0;
   }
 
   private record(s: Session, c: SessionConnection): ClientRecord {

@@ -66,15 +66,14 @@ export interface SessionConnection {
 }
 
 export class Session {
-  readonly subscriptions = new Map<string, Subscription>();
-  /** Waiting to be sent, oldest first. Change it through pushQueued/shiftQueued (bytes are counted). */
-  readonly queue = new Fifo<Delivery>();
+  // The collections are created on first use: most connections of a busy broker never subscribe,
+  // queue or have anything in flight, and an empty Map/Set still costs ~180 bytes.
+  private subs: Map<string, Subscription> | undefined;
+  private fifo: Fifo<Delivery> | undefined;
+  private inflightMap: Map<number, Delivery> | undefined;
+  private qos2In: Set<number> | undefined;
   /** Payload bytes in `queue`, for the per-session byte bound. */
   queuedBytes = 0;
-  /** Sent and not yet completed, by packet id (MQTT) / delivery id. */
-  readonly inflight = new Map<number, Delivery>();
-  /** Incoming QoS 2 packet ids received and not yet released ([MQTT-4.3.3-?] exactly once). */
-  readonly incomingQos2 = new Set<number>();
   connection: SessionConnection | undefined;
   /** Seconds the session outlives its connection; 0 = ends with it; 0xFFFFFFFF = never. */
   expiryInterval = 0;
@@ -89,6 +88,29 @@ export class Session {
     readonly protocol: string,
   ) {}
 
+  get subscriptions(): Map<string, Subscription> {
+    if (this.subs === undefined) this.subs = new Map();
+    return this.subs;
+  }
+
+  /** Waiting to be sent, oldest first. Change it through pushQueued/shiftQueued (bytes are counted). */
+  get queue(): Fifo<Delivery> {
+    if (this.fifo === undefined) this.fifo = new Fifo();
+    return this.fifo;
+  }
+
+  /** Sent and not yet completed, by packet id (MQTT) / delivery id. */
+  get inflight(): Map<number, Delivery> {
+    if (this.inflightMap === undefined) this.inflightMap = new Map();
+    return this.inflightMap;
+  }
+
+  /** Incoming QoS 2 packet ids received and not yet released ([MQTT-4.3.3-?] exactly once). */
+  get incomingQos2(): Set<number> {
+    if (this.qos2In === undefined) this.qos2In = new Set();
+    return this.qos2In;
+  }
+
   pushQueued(d: Delivery): void {
     this.queue.push(d);
     this.queuedBytes += d.message.payload.length;
@@ -101,7 +123,7 @@ export class Session {
   }
 
   clearQueued(): void {
-    this.queue.clear();
+    this.fifo?.clear();
     this.queuedBytes = 0;
   }
 
@@ -113,7 +135,9 @@ export class Session {
   nextPacketId(): number {
     for (let i = 0; i < 65535; i++) {
       this.lastPacketId = this.lastPacketId === 65535 ? 1 : this.lastPacketId + 1;
-      if (!this.inflight.has(this.lastPacketId)) return this.lastPacketId;
+      if (this.inflightMap === undefined || !this.inflightMap.has(this.lastPacketId)) {
+        return this.lastPacketId;
+      }
     }
     return 0; // all 65535 in flight: the caller keeps the message queued
   }

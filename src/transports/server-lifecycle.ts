@@ -11,9 +11,14 @@ export function ignoreError(): void {}
  */
 export function trackSockets(server: Server, events: readonly string[]): Set<Socket> {
   const sockets = new Set<Socket>();
+  // One listener function per server, not a closure (and a once() wrapper) per socket: 'close' is
+  // emitted once, and `this` is the socket.
+  const untrack = function (this: Socket): void {
+    sockets.delete(this);
+  };
   const track = (socket: Socket): void => {
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    socket.on("close", untrack);
   };
   for (const event of events) server.on(event, track);
   return sockets;

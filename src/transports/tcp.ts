@@ -10,10 +10,10 @@ export interface TcpListenOptions {
 }
 
 export function listenTcp(opts: TcpListenOptions, onConnection: ConnectionHandler): Promise<Listener> {
-  const server = createServer();
+  // TCP_NODELAY set by libuv on accept, without a Socket.setNoDelay call per connection.
+  const server = createServer({ noDelay: true });
   const sockets = trackSockets(server, ["connection"]);
   server.on("connection", (socket: Socket) => {
-    socket.setNoDelay(true);
     socket.on("error", ignoreError);
     const stream: ByteStream = socket; // checked by the compiler: no wrapper needed
     onConnection(stream, transportInfo(socket, "tcp"));

@@ -19,10 +19,22 @@ export class MqttAdapter {
 
   /** Entry point for every transport: TCP, TLS, and WebSocket at /mqtt. */
   accept(stream: ByteStream, info: TransportInfo): void {
-    const conn = new MqttConnection(this.router, this.options, stream, info, this.log, info.kind);
+    const conn = new MqttConnection(
+      this.router,
+      this.options,
+      stream,
+      info,
+      this.log,
+      info.kind,
+      this.forget,
+    );
     this.open.add(conn);
-    stream.on("close", () => this.open.delete(conn));
   }
+
+  /** One function for every connection (no closure per connection). */
+  private readonly forget = (conn: MqttConnection): void => {
+    this.open.delete(conn);
+  };
 
   get connectionCount(): number {
     return this.open.size;

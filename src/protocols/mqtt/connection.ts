@@ -28,6 +28,9 @@ import { handleUnsubscribe } from "./handlers/unsubscribe.js";
 import type { MqttOptions } from "./options.js";
 import { deliver, pump } from "./outgoing.js";
 
+/** The empty pendingAcks (never pushed to), so an idle connection holds no array of its own. */
+const NO_PACKETS: Packet[] = [];
+
 type State = "awaiting-connect" | "connecting" | "connected" | "closed";
 
 const CLOSE_REASON_CODES: Record<CloseReason, number> = {
@@ -57,10 +60,20 @@ export class MqttConnection implements SessionConnection {
    */
   readChecked = false;
 
-  /** v5 topic aliases the client set for its publishes (alias -> topic). */
-  readonly inboundAliases = new Map<number, string>();
-  /** Topic aliases we assigned towards the client (topic -> alias). */
-  readonly outboundAliases = new Map<string, number>();
+  private inAliases: Map<number, string> | undefined;
+  private outAliases: Map<string, number> | undefined;
+
+  /** v5 topic aliases the client set for its publishes (alias -> topic). Created on first use. */
+  get inboundAliases(): Map<number, string> {
+    if (this.inAliases === undefined) this.inAliases = new Map();
+    return this.inAliases;
+  }
+
+  /** Topic aliases we assigned towards the client (topic -> alias). Created on first use. */
+  get outboundAliases(): Map<string, number> {
+    if (this.outAliases === undefined) this.outAliases = new Map();
+    return this.outAliases;
+  }
 
   /** Enhanced authentication in progress (v5 AUTH), if any. */
   authExchange: { method: string; state: unknown } | undefined;
@@ -69,7 +82,7 @@ export class MqttConnection implements SessionConnection {
   authFinalData: Buffer | undefined;
 
   /** QoS 1/2 acks waiting for the store commit that makes their message durable. */
-  private pendingAcks: Packet[] = [];
+  private pendingAcks: Packet[] = NO_PACKETS;
   /** PUBRECs among pendingAcks: their publishes are already counted in session.incomingQos2. */
   private pendingPubrecs = 0;
   private commitScheduled = false;
@@ -77,6 +90,7 @@ export class MqttConnection implements SessionConnection {
   private backlog: Packet[] | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
+  private endTimer: NodeJS.Timeout | undefined;
   private corked = false;
 
   constructor(
@@ -86,6 +100,8 @@ export class MqttConnection implements SessionConnection {
     readonly transport: TransportInfo,
     readonly log: Logger,
     readonly transportName: string,
+    /** Called once when the stream has closed (the adapter's bookkeeping). */
+    private readonly onClosed?: (c: MqttConnection) => void,
   ) {
     this.decoder = new MqttDecoder({ maxPacketSize: options.maxPacketSize });
     this.info = {
@@ -96,21 +112,19 @@ export class MqttConnection implements SessionConnection {
       transport: transportName,
       connectedAt: Date.now(),
     };
-    this.connectTimer = setTimeout(() => {
-      this.log.debug("mqtt: no CONNECT in time", { remote: transport.remoteAddress });
-      this.destroy();
-    }, options.connectTimeoutMs);
-    stream.on("data", (chunk) => this.onData(chunk));
-    stream.on("error", (err) => this.log.debug("mqtt: socket error", { error: err.message }));
-    stream.on("close", () => this.onClose());
-    stream.on("drain", () => {
-      if (this.session) pump(this);
-    });
+    this.connectTimer = setTimeout(onConnectTimeout, options.connectTimeoutMs, this);
+    // Shared listeners (no closures per connection): they find the connection on the stream.
+    (stream as OwnedStream)[OWNER] = this;
+    stream.on("data", onStreamData);
+    stream.on("error", onStreamError);
+    stream.on("close", onStreamClose);
+    stream.on("drain", onStreamDrain);
   }
 
   // ---- input ----------------------------------------------------------------------------------
 
-  private onData(chunk: Buffer): void {
+  /** @internal Called by the shared 'data' listener. */
+  onData(chunk: Buffer): void {
     if (this.state === "closed") return;
     this.router.stats.bytesReceived += chunk.length;
     this.keepAliveTimer?.refresh();
@@ -292,6 +306,7 @@ export class MqttConnection implements SessionConnection {
 
   /** Sends an ack after the store has committed what it acknowledges (group commit). */
   ackAfterCommit(p: Packet): void {
+    if (this.pendingAcks === NO_PACKETS) this.pendingAcks = [];
     this.pendingAcks.push(p);
     if (p.cmd === "pubrec") this.pendingPubrecs++;
     if (this.commitScheduled) return;
@@ -300,14 +315,14 @@ export class MqttConnection implements SessionConnection {
       () => {
         this.commitScheduled = false;
         const acks = this.pendingAcks;
-        this.pendingAcks = [];
+        this.pendingAcks = NO_PACKETS;
         this.pendingPubrecs = 0;
         for (const a of acks) this.send(a);
       },
       (err: unknown) => {
         this.commitScheduled = false;
         this.log.error("mqtt: store commit failed; closing without acknowledging", { error: String(err) });
-        this.pendingAcks = [];
+        this.pendingAcks = NO_PACKETS;
         this.pendingPubrecs = 0;
         this.protocolError(ReasonCode.UnspecifiedError, "store failure");
       },
@@ -344,11 +359,7 @@ export class MqttConnection implements SessionConnection {
   startKeepAlive(seconds: number): void {
     if (seconds <= 0) return;
     // The server allows one and a half keep alive periods of silence [MQTT-3.1.2-24 / 3.1.2-22].
-    this.keepAliveTimer = setTimeout(() => {
-      this.log.debug("mqtt: keep alive timeout", { clientId: this.session?.clientId });
-      if (this.version === 5) this.send({ cmd: "disconnect", reasonCode: ReasonCode.KeepAliveTimeout });
-      this.end();
-    }, seconds * 1500);
+    this.keepAliveTimer = setTimeout(onKeepAliveTimeout, seconds * 1500, this);
   }
 
   /** Graceful close: flush what was written, then close. */
@@ -356,8 +367,10 @@ export class MqttConnection implements SessionConnection {
     if (this.state === "closed") return;
     this.finish();
     this.stream.end();
-    // A peer that never reads must not keep the socket open forever.
-    setTimeout(() => this.stream.destroy(), 2000).unref();
+    // A peer that never reads must not keep the socket open forever. Cleared on close, so the
+    // timer does not keep a closed connection (and its session) alive for 2 s.
+    this.endTimer = setTimeout(destroyStream, 2000, this.stream);
+    this.endTimer.unref();
   }
 
   destroy(): void {
@@ -378,7 +391,47 @@ export class MqttConnection implements SessionConnection {
     }
   }
 
-  private onClose(): void {
+  /** @internal Called by the shared 'close' listener. */
+  onClose(): void {
     if (this.state !== "closed") this.finish();
+    if (this.endTimer) clearTimeout(this.endTimer);
+    this.endTimer = undefined;
+    this.onClosed?.(this);
   }
+}
+
+/** The stream property that points back to its connection, for the shared listeners below. */
+const OWNER = Symbol("mqttConnection");
+type OwnedStream = ByteStream & { [OWNER]: MqttConnection };
+
+function onStreamData(this: ByteStream, chunk: Buffer): void {
+  (this as OwnedStream)[OWNER].onData(chunk);
+}
+
+function onStreamError(this: ByteStream, err: Error): void {
+  (this as OwnedStream)[OWNER].log.debug("mqtt: socket error", { error: err.message });
+}
+
+function onStreamClose(this: ByteStream): void {
+  (this as OwnedStream)[OWNER].onClose();
+}
+
+function onStreamDrain(this: ByteStream): void {
+  const c = (this as OwnedStream)[OWNER];
+  if (c.session) pump(c);
+}
+
+function onKeepAliveTimeout(c: MqttConnection): void {
+  c.log.debug("mqtt: keep alive timeout", { clientId: c.session?.clientId });
+  if (c.version === 5) c.send({ cmd: "disconnect", reasonCode: ReasonCode.KeepAliveTimeout });
+  c.end();
+}
+
+function destroyStream(stream: ByteStream): void {
+  stream.destroy();
+}
+
+function onConnectTimeout(c: MqttConnection): void {
+  c.log.debug("mqtt: no CONNECT in time", { remote: c.transport.remoteAddress });
+  c.destroy();
 }

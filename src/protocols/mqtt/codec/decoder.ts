@@ -13,16 +13,23 @@ export interface MqttDecoderOptions {
  * views of the chunk; Node never reuses socket chunks); only a packet straddling chunks is copied, once,
  * when its last byte arrives. After a throw the connection is to be closed: the state is not recoverable.
  */
+const NO_PARTS: Buffer[] = [];
+/**
+ * Scratch space for scanFixedHeader, shared by every decoder (one object less per connection): it is
+ * read only before a packet is handed to onPacket, so a decoder pushed to from inside onPacket cannot
+ * disturb another one's reading.
+ */
+const HEADER: FixedHeader = { headerLength: 0, remainingLength: 0 };
+
 export class MqttDecoder {
   /** Set by the connection after CONNECT; also set here on decoding CONNECT, for the rest of the chunk. */
   version: ProtocolVersion = 4;
   private readonly maxPacketSize: number;
-  /** Bytes of an incomplete packet, kept as received. */
-  private parts: Buffer[] = [];
+  /** Bytes of an incomplete packet, kept as received (the shared empty array while there are none). */
+  private parts: Buffer[] = NO_PARTS;
   private partsLength = 0;
   /** Total length of the incomplete packet, or -1 while its fixed header is incomplete. */
   private need = -1;
-  private readonly header: FixedHeader = { headerLength: 0, remainingLength: 0 };
 
   constructor(opts: MqttDecoderOptions) {
     this.maxPacketSize = opts.maxPacketSize;
@@ -44,7 +51,7 @@ export class MqttDecoder {
 
   /** Decodes every whole packet in `buf`; keeps a trailing partial one. */
   private parseChunk(buf: Buffer, onPacket: (p: Packet) => void): void {
-    const h = this.header;
+    const h = HEADER;
     let off = 0;
     while (off < buf.length) {
       if (!scanFixedHeader(buf, off, this.version, this.maxPacketSize, h)) {
@@ -67,25 +74,25 @@ export class MqttDecoder {
    * complete and delivered, or undefined if it is still incomplete.
    */
   private completePending(chunk: Buffer, onPacket: (p: Packet) => void): Buffer | undefined {
-    this.parts.push(chunk);
+    this.parts.push(chunk); // never NO_PARTS here: partsLength > 0 means keep() set parts
     this.partsLength += chunk.length;
     if (this.need < 0) {
       // Header still incomplete: at most 4 bytes were pending, so copying 5 to look at it is cheap.
       const head = Buffer.concat(this.parts, Math.min(this.partsLength, 5));
-      if (!scanFixedHeader(head, 0, this.version, this.maxPacketSize, this.header)) {
+      if (!scanFixedHeader(head, 0, this.version, this.maxPacketSize, HEADER)) {
         if (this.partsLength >= 5) throw malformed("remaining length is longer than 4 bytes");
         return undefined;
       }
-      this.need = this.header.headerLength + this.header.remainingLength;
+      this.need = HEADER.headerLength + HEADER.remainingLength;
     }
     if (this.partsLength < this.need) return undefined;
     // The one copy: exactly this packet's bytes (concat truncates to `need`).
     const whole = Buffer.concat(this.parts, this.need);
     const rest = chunk.subarray(chunk.length - (this.partsLength - this.need));
-    this.parts = [];
+    this.parts = NO_PARTS;
     this.partsLength = 0;
     this.need = -1;
-    const h = this.header;
+    const h = HEADER;
     // Re-scan: the header was possibly scanned from a temporary copy above.
     scanFixedHeader(whole, 0, this.version, this.maxPacketSize, h);
     this.emit(decodeFrame(whole, 0, h.headerLength, whole.length, this.version), onPacket);

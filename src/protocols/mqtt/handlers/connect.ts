@@ -195,12 +195,13 @@ export function completeConnect(
   c.send(connack);
   c.startKeepAlive(keepalive);
 
+  // A new session has nothing queued, in flight or subscribed: only a resumed one has work here.
   if (sessionPresent) {
     recheckSubscriptions(c);
     resendInflight(c);
+    pump(c);
+    c.router.drainGroups(session);
   }
-  pump(c);
-  c.router.drainGroups(session);
   c.connectDone();
 }
 
