@@ -18,6 +18,19 @@ export interface MessageProperties {
   payloadIsUtf8?: boolean;
 }
 
+/**
+ * The properties of a message that has none: one shared frozen object instead of an empty one per
+ * message. Nothing writes to a message's properties in place (writers build their own object), and
+ * an accidental write throws (modules are strict mode) instead of leaking into other messages.
+ */
+export const NO_PROPERTIES: MessageProperties = Object.freeze({}) as MessageProperties;
+
+/** What Message.encoded needs of its cache: a Map does, and so does a lighter adapter-made one. */
+export interface EncodedCache {
+  get(key: string): Buffer | undefined;
+  set(key: string, bytes: Buffer): unknown;
+}
+
 export interface Message {
   /** Canonical topic: MQTT form, levels separated by "/". */
   topic: string;
@@ -35,7 +48,7 @@ export interface Message {
    * Encoded-bytes cache, written by adapters: one entry per (protocol, variant) so a message sent to
    * many subscribers is encoded once (DESIGN.md hot-path rules). Never persisted.
    */
-  encoded?: Map<string, Buffer>;
+  encoded?: EncodedCache;
 }
 
 export function createMessage(
@@ -43,10 +56,11 @@ export function createMessage(
   payload: Buffer,
   qos: QoS = 0,
   retain = false,
-  properties: MessageProperties = {},
+  properties: MessageProperties = NO_PROPERTIES,
   publisherId = "",
+  timestamp = Date.now(),
 ): Message {
-  return { topic, payload, qos, retain, properties, publisherId, timestamp: Date.now() };
+  return { topic, payload, qos, retain, properties, publisherId, timestamp };
 }
 
 /** Seconds left before expiry (rounded up), or undefined when the message never expires. */
@@ -59,4 +73,28 @@ export function remainingExpirySeconds(msg: Message, now: number): number | unde
 export function isExpired(msg: Message, now: number): boolean {
   const at = msg.properties.expiresAt;
   return at !== undefined && at <= now;
+}
+
+/** A Buffer is "pinning" when it is a small view into a much larger backing store. */
+function pins(b: Buffer): boolean {
+  return b.buffer.byteLength > 2 * b.byteLength + 8192;
+}
+
+/**
+ * Decoders hand out payloads as views into the socket read buffer (no copy on the hot path), and
+ * adapters cache encoded bytes that may be views too. A message that is kept — queued for a
+ * session, in flight, retained, in a group backlog — must not keep a whole read buffer (often
+ * 64 KiB) alive for a few bytes: its payload (and correlation data) are copied once, and the
+ * encoded-bytes cache is dropped. A message already detached is left as it is.
+ */
+export function detachFromReadBuffer(m: Message): void {
+  if (pins(m.payload)) {
+    m.payload = Buffer.from(m.payload);
+    m.encoded = undefined;
+  }
+  const cd = m.properties.correlationData;
+  if (cd !== undefined && pins(cd)) {
+    m.properties = { ...m.properties, correlationData: Buffer.from(cd) };
+    m.encoded = undefined;
+  }
 }

@@ -8,7 +8,7 @@ import type { Store, StoredSession } from "../store/store.js";
 import type { Auth } from "./auth.js";
 import { DelayedWills } from "./delayed-wills.js";
 import type { Logger } from "./logger.js";
-import { isExpired, type Message, type QoS } from "./message.js";
+import { detachFromReadBuffer, isExpired, type Message, type QoS } from "./message.js";
 import { Presence } from "./presence.js";
 import { QueueManager } from "./queues/index.js";
 import { RetainedIndex } from "./retained-index.js";
@@ -415,6 +415,7 @@ export class Router {
       if (this.retained.delete(message.topic)) this.store.deleteRetained(message.topic);
       return;
     }
+    detachFromReadBuffer(message);
     this.retained.set(message.topic, message);
     // $SYS values are recomputed every few seconds: keeping them durable would only cost writes.
     if (!message.topic.startsWith("$SYS/")) this.store.setRetained(message);
@@ -450,6 +451,7 @@ export class Router {
         this.stats.messagesDropped++;
       }
       const entry = { seq: ++this.seq, message, qos: message.qos };
+      detachFromReadBuffer(message);
       group.backlog.push(entry);
       this.store.saveGroupMessage({ group: key, ...entry });
     }
@@ -481,6 +483,7 @@ export class Router {
       return undefined;
     }
     const d: Delivery = { seq: ++this.seq, message, qos, retain, subscriptionId, state: "queued" };
+    detachFromReadBuffer(message);
     session.pushQueued(d);
     if (session.persistent) this.store.saveDelivery({ clientId: session.clientId, ...d });
     return d;

@@ -8,7 +8,7 @@
  * await. Durable writes are enqueued on the Store; the caller awaits store.commit() before it confirms.
  */
 import type { Store } from "../../store/store.js";
-import type { Message } from "../message.js";
+import { detachFromReadBuffer, type Message } from "../message.js";
 import { AckScope } from "./ack-scope.js";
 import { type CancelOptions, Consumer } from "./consumer.js";
 import { deadLettered } from "./dead-letter.js";
@@ -109,6 +109,8 @@ export class NamedQueue {
 
   publish(message: Message, opts?: PublishOptions): PublishResult {
     if (this.deleted) return "refused";
+    // Kept until consumed: must not pin the socket buffer it was decoded from (see message.ts).
+    detachFromReadBuffer(message);
     const now = this.host.now();
     const entry = this.entryFor(message, opts?.persistent ?? message.qos > 0, now, 0);
     if (entry.expiresAt <= now) {

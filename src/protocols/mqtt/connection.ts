@@ -28,8 +28,14 @@ import { handleUnsubscribe } from "./handlers/unsubscribe.js";
 import type { MqttOptions } from "./options.js";
 import { deliver, pump } from "./outgoing.js";
 
+/**
+ * An ack waiting for the store commit: a packet, or (the common case) a packet-id-only ack as the
+ * number (first byte << 16 | packet id), written 4 bytes each into one buffer at the commit.
+ */
+type PendingAck = Packet | number;
 /** The empty pendingAcks (never pushed to), so an idle connection holds no array of its own. */
-const NO_PACKETS: Packet[] = [];
+const NO_PACKETS: PendingAck[] = [];
+const PUBREC_BYTE1 = 0x50;
 
 type State = "awaiting-connect" | "connecting" | "connected" | "closed";
 
@@ -82,7 +88,7 @@ export class MqttConnection implements SessionConnection {
   authFinalData: Buffer | undefined;
 
   /** QoS 1/2 acks waiting for the store commit that makes their message durable. */
-  private pendingAcks: Packet[] = NO_PACKETS;
+  private pendingAcks: PendingAck[] = NO_PACKETS;
   /** PUBRECs among pendingAcks: their publishes are already counted in session.incomingQos2. */
   private pendingPubrecs = 0;
   private commitScheduled = false;
@@ -299,6 +305,12 @@ export class MqttConnection implements SessionConnection {
     // Never exceed the client's Maximum Packet Size ([MQTT-3.1.2-24]); callers that can shorten
     // a packet (drop a reason string) check before; anything else is discarded here.
     if (this.clientMaxPacketSize > 0 && buf.length > this.clientMaxPacketSize) return false;
+    return this.writePackets(buf);
+  }
+
+  /** write() for bytes holding several packets, each already known to fit the client's limit. */
+  private writePackets(buf: Buffer): boolean {
+    if (this.state === "closed") return false;
     this.cork();
     this.router.stats.bytesSent += buf.length;
     return this.stream.write(buf);
@@ -306,9 +318,22 @@ export class MqttConnection implements SessionConnection {
 
   /** Sends an ack after the store has committed what it acknowledges (group commit). */
   ackAfterCommit(p: Packet): void {
-    if (this.pendingAcks === NO_PACKETS) this.pendingAcks = [];
-    this.pendingAcks.push(p);
     if (p.cmd === "pubrec") this.pendingPubrecs++;
+    this.queueAck(p);
+  }
+
+  /**
+   * ackAfterCommit for an ack that is only a packet id (PUBACK 0x40, PUBREC 0x50, PUBCOMP 0x70 in
+   * v3/v4, or v5 with reason Success and no properties): no packet object, no buffer of its own.
+   */
+  ackIdAfterCommit(byte1: number, packetId: number): void {
+    if (byte1 === PUBREC_BYTE1) this.pendingPubrecs++;
+    this.queueAck((byte1 << 16) | packetId);
+  }
+
+  private queueAck(a: PendingAck): void {
+    if (this.pendingAcks === NO_PACKETS) this.pendingAcks = [];
+    this.pendingAcks.push(a);
     if (this.commitScheduled) return;
     this.commitScheduled = true;
     this.router.store.commit().then(
@@ -317,7 +342,7 @@ export class MqttConnection implements SessionConnection {
         const acks = this.pendingAcks;
         this.pendingAcks = NO_PACKETS;
         this.pendingPubrecs = 0;
-        for (const a of acks) this.send(a);
+        this.flushAcks(acks);
       },
       (err: unknown) => {
         this.commitScheduled = false;
@@ -327,6 +352,34 @@ export class MqttConnection implements SessionConnection {
         this.protocolError(ReasonCode.UnspecifiedError, "store failure");
       },
     );
+  }
+
+  /** Sends committed acks in order; runs of packet-id-only acks go out as one buffer. */
+  private flushAcks(acks: PendingAck[]): void {
+    // A client whose Maximum Packet Size is under 4 bytes gets each ack checked on its own.
+    const batch = this.clientMaxPacketSize === 0 || this.clientMaxPacketSize >= 4;
+    let i = 0;
+    while (i < acks.length) {
+      const a = acks[i]!;
+      if (typeof a !== "number") {
+        this.send(a);
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      if (batch) while (j < acks.length && typeof acks[j] === "number") j++;
+      const buf = Buffer.allocUnsafe((j - i) * 4);
+      for (let k = i, at = 0; k < j; k++, at += 4) {
+        const v = acks[k] as number;
+        buf[at] = v >>> 16;
+        buf[at + 1] = 2;
+        buf[at + 2] = (v >>> 8) & 0xff;
+        buf[at + 3] = v & 0xff;
+      }
+      if (batch) this.writePackets(buf);
+      else this.write(buf);
+      i = j;
+    }
   }
 
   /** QoS 1/2 exchanges waiting for an ack to go out, not counting those in session.incomingQos2. */

@@ -1,10 +1,15 @@
 /** MQTT PUBLISH <-> core Message: the one place MQTT metadata meets the common properties. */
-import { type Message, type MessageProperties, remainingExpirySeconds } from "../../core/message.js";
+import {
+  type Message,
+  type MessageProperties,
+  NO_PROPERTIES,
+  remainingExpirySeconds,
+} from "../../core/message.js";
 import type { Properties, PublishPacket } from "./codec/packets.js";
 
 /** Core properties from a v5 PUBLISH (or will) property set. */
 export function propertiesFromMqtt(p: Properties | undefined, now: number): MessageProperties {
-  if (!p) return {};
+  if (!p) return NO_PROPERTIES;
   const out: MessageProperties = {};
   if (p.contentType !== undefined) out.contentType = p.contentType;
   if (p.correlationData !== undefined) out.correlationData = p.correlationData;

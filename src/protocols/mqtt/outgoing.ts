@@ -1,12 +1,20 @@
 /**
  * Messages from the router to one MQTT client: QoS 0 straight out, QoS 1/2 through the in-flight
- * window (the client's Receive Maximum), the rest waiting in the session queue. Encodes once per
- * (version, retain) for QoS 0 messages without per-subscriber fields and shares the bytes.
+ * window (the client's Receive Maximum), the rest waiting in the session queue. A message without
+ * per-subscriber fields is encoded once per (version, retain) at QoS 0 and shared, and once per
+ * version at QoS 1/2 as a template copied per delivery with its packet id and flags patched in; the
+ * bytes a publisher sent are that packet (or template) already when nothing changes (seedEncoded).
  */
-import { isExpired, type Message, type QoS } from "../../core/message.js";
+import {
+  detachFromReadBuffer,
+  type EncodedCache,
+  isExpired,
+  type Message,
+  type QoS,
+} from "../../core/message.js";
 import type { Delivery, Subscription } from "../../core/session.js";
 import { encodePublish } from "./codec/index.js";
-import type { Properties, PublishPacket } from "./codec/packets.js";
+import type { Properties, ProtocolVersion, PublishPacket } from "./codec/packets.js";
 import type { MqttConnection } from "./connection.js";
 import { hasNoPerMessageProperties, propertiesToMqtt } from "./message-mapping.js";
 
@@ -58,6 +66,8 @@ function startInflight(c: MqttConnection, d: Delivery, stored: boolean): boolean
     else c.router.store.saveDelivery({ clientId: session.clientId, ...d });
   }
   sendPublish(c, d.message, d.qos, d.retain, d.subscriptionId, packetId, false);
+  // Held until acknowledged: after it went out (its cached bytes served), stop pinning the read buffer.
+  detachFromReadBuffer(d.message);
   return true;
 }
 
@@ -103,6 +113,76 @@ export function completeInflight(c: MqttConnection, packetId: number): void {
   pump(c);
 }
 
+/**
+ * Message.encoded for MQTT: the few entries a message ever gets (usually one) in plain fields, lighter
+ * than a Map per message. Keys: "mqtt4"/"mqtt4r"/"mqtt5"/"mqtt5r" are whole QoS 0 packets (v3 and v4
+ * encode PUBLISH the same way; "r" = retain flag set); "mqtt4p"/"mqtt5p" are templates of a QoS 1/2
+ * packet whose first byte and packet id are patched in a copy per delivery.
+ */
+export class EncodedPublish {
+  /**
+   * The QoS 1/2 template went out itself, patched in place (the first delivery needs no copy):
+   * every later one copies it. Only its first byte and packet id are ever patched, and every
+   * delivery writes both, so its other bytes stay what all deliveries share.
+   */
+  templateLent = false;
+  private k0: string | undefined;
+  private b0: Buffer | undefined;
+  private k1: string | undefined;
+  private b1: Buffer | undefined;
+  private more: Map<string, Buffer> | undefined;
+
+  get(key: string): Buffer | undefined {
+    if (this.k0 === key) return this.b0;
+    if (this.k1 === key) return this.b1;
+    return this.more?.get(key);
+  }
+
+  set(key: string, bytes: Buffer): void {
+    if (this.k0 === undefined || this.k0 === key) {
+      this.k0 = key;
+      this.b0 = bytes;
+    } else if (this.k1 === undefined || this.k1 === key) {
+      this.k1 = key;
+      this.b1 = bytes;
+    } else {
+      if (this.more === undefined) this.more = new Map();
+      this.more.set(key, bytes);
+    }
+  }
+}
+
+function cacheOf(message: Message): EncodedCache {
+  let cache = message.encoded;
+  if (cache === undefined) {
+    cache = new EncodedPublish();
+    message.encoded = cache;
+  }
+  return cache;
+}
+
+/**
+ * Seeds a message's encoded cache with the PUBLISH bytes it arrived in, when they are exactly what
+ * a plain delivery sends (same version family, no topic alias, no expiry to count down, no
+ * subscription identifier): QoS 0 under the key of its retain flag, QoS 1/2 as the template.
+ */
+export function seedEncoded(message: Message, raw: Buffer, version: ProtocolVersion): void {
+  const v5 = version === 5;
+  let key: string;
+  if (message.qos === 0)
+    key = v5 ? (message.retain ? "mqtt5r" : "mqtt5") : message.retain ? "mqtt4r" : "mqtt4";
+  else key = v5 ? "mqtt5p" : "mqtt4p";
+  cacheOf(message).set(key, raw);
+}
+
+/** Offset of the packet id in a QoS 1/2 PUBLISH: after the fixed header and the topic name. */
+function packetIdOffset(buf: Buffer): number {
+  let i = 1;
+  while (buf[i]! & 0x80) i++;
+  i++;
+  return i + 2 + ((buf[i]! << 8) | buf[i + 1]!);
+}
+
 function sendPublish(
   c: MqttConnection,
   message: Message,
@@ -113,36 +193,57 @@ function sendPublish(
   dup: boolean,
 ): void {
   const v5 = c.version === 5;
-  const shareable =
-    qos === 0 &&
-    (!v5 ||
-      (subscriptionId === undefined &&
-        c.clientTopicAliasMaximum === 0 &&
-        message.properties.expiresAt === undefined));
-  if (shareable) {
-    const key = v5 ? (retain ? "mqtt5r" : "mqtt5") : retain ? "mqtt4r" : "mqtt4";
-    let cache = message.encoded;
-    let buf = cache?.get(key);
-    if (buf === undefined) {
-      const props =
-        v5 && !hasNoPerMessageProperties(message) ? propertiesToMqtt(message, Date.now()) : undefined;
+  // Nothing per subscriber but the packet id and flags: the bytes are shared (QoS 0) or copied
+  // from a shared template (QoS 1/2).
+  const plain =
+    !v5 ||
+    (subscriptionId === undefined &&
+      c.clientTopicAliasMaximum === 0 &&
+      message.properties.expiresAt === undefined);
+  if (plain) {
+    const key =
+      qos > 0 ? (v5 ? "mqtt5p" : "mqtt4p") : v5 ? (retain ? "mqtt5r" : "mqtt5") : retain ? "mqtt4r" : "mqtt4";
+    const cache = message.encoded;
+    const shared = cache?.get(key);
+    let buf: Buffer;
+    if (shared === undefined) {
       buf = encodePublish(
         {
           cmd: "publish",
           topic: message.topic,
           payload: message.payload,
-          qos: 0,
+          qos,
           retain,
-          dup: false,
-          properties: props,
+          dup,
+          packetId,
+          properties: v5 && !hasNoPerMessageProperties(message) ? propertiesToMqtt(message, 0) : undefined,
         },
         c.version,
       );
-      if (!cache) {
-        cache = new Map();
-        message.encoded = cache;
+      // Never modified once written: later deliveries copy it (QoS 1/2) or send it as it is (QoS 0).
+      const c2 = cache ?? cacheOf(message);
+      c2.set(key, buf);
+      if (qos > 0 && c2 instanceof EncodedPublish) c2.templateLent = true;
+    } else if (qos === 0) {
+      buf = shared;
+    } else {
+      if (cache instanceof EncodedPublish && !cache.templateLent) {
+        cache.templateLent = true;
+        buf = shared;
+      } else {
+        buf = Buffer.allocUnsafe(shared.length);
+        buf.set(shared);
       }
-      cache.set(key, buf);
+      buf[0] = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
+      const at = packetIdOffset(shared);
+      buf[at] = packetId! >>> 8;
+      buf[at + 1] = packetId! & 0xff;
+    }
+    if (qos > 0 && c.clientMaxPacketSize > 0 && buf.length > c.clientMaxPacketSize) {
+      // Too big for this client: discarded as if delivered ([MQTT-3.1.2-25]).
+      c.router.stats.messagesDropped++;
+      completeInflight(c, packetId!);
+      return;
     }
     c.write(buf);
     return;
@@ -156,12 +257,10 @@ function sendPublish(
     dup,
     packetId,
   };
-  if (v5) {
-    let props: Properties | undefined = propertiesToMqtt(message, Date.now());
-    if (subscriptionId !== undefined) props = { ...props, subscriptionIdentifiers: [subscriptionId] };
-    if (c.clientTopicAliasMaximum > 0) props = applyTopicAlias(c, packet, props);
-    packet.properties = props;
-  }
+  let props: Properties | undefined = propertiesToMqtt(message, Date.now());
+  if (subscriptionId !== undefined) props = { ...props, subscriptionIdentifiers: [subscriptionId] };
+  if (c.clientTopicAliasMaximum > 0) props = applyTopicAlias(c, packet, props);
+  packet.properties = props;
   const buf = encodePublish(packet, c.version);
   if (c.clientMaxPacketSize > 0 && buf.length > c.clientMaxPacketSize) {
     // Too big for this client: discarded as if delivered ([MQTT-3.1.2-25]).

@@ -1,5 +1,5 @@
 import { MqttCodecError, malformed, protocolError, TOPIC_NAME_INVALID } from "./errors.js";
-import type { AckPacket, ProtocolVersion, PublishPacket, QoS } from "./packets.js";
+import { type AckPacket, type ProtocolVersion, type PublishPacket, type QoS, RAW } from "./packets.js";
 import { In, readProperties } from "./properties.js";
 import type { Reader } from "./reader.js";
 import { checkTopicName } from "./topic.js";
@@ -11,8 +11,16 @@ export function readPacketId(r: Reader): number {
   return id;
 }
 
-/** PUBLISH (§3.3): the hot path. The payload is a view into the input, never a copy. */
-export function decodePublish(r: Reader, flags: number, version: ProtocolVersion): PublishPacket {
+/**
+ * PUBLISH (§3.3): the hot path. The payload is a view into the input, never a copy; so is the whole
+ * packet (RAW), from `frameStart` (the fixed header) when given, for forwarding it unchanged.
+ */
+export function decodePublish(
+  r: Reader,
+  flags: number,
+  version: ProtocolVersion,
+  frameStart = -1,
+): PublishPacket {
   const qos = (flags >> 1) & 3;
   if (qos === 3) throw malformed("[MQTT-3.3.1-4] PUBLISH with QoS 3");
   const dup = (flags & 0x08) !== 0;
@@ -27,6 +35,7 @@ export function decodePublish(r: Reader, flags: number, version: ProtocolVersion
     if (version < 5) throw new MqttCodecError(TOPIC_NAME_INVALID, "[MQTT-4.7.3-1] empty topic name");
     if (properties?.topicAlias === undefined) throw protocolError("empty topic name without a topic alias");
   }
+  const raw = frameStart >= 0 ? r.buf.subarray(frameStart, r.end) : undefined;
   return {
     cmd: "publish",
     topic,
@@ -36,6 +45,7 @@ export function decodePublish(r: Reader, flags: number, version: ProtocolVersion
     dup,
     packetId,
     properties,
+    [RAW]: raw,
   };
 }
 

@@ -85,6 +85,13 @@ function checkFlags(type: number, flags: number, version: ProtocolVersion): void
   );
 }
 
+/**
+ * The one reader decodeFrame uses: decoding is synchronous and nothing keeps the reader, so one
+ * object serves every packet. It is let go of the buffer after each packet (no chunk kept alive).
+ */
+const reader = new Reader(Buffer.alloc(0), 0, 0);
+const EMPTY = reader.buf;
+
 /** Decodes the packet whose bytes are buf[start, end), its fixed header `headerLength` bytes long. */
 export function decodeFrame(
   buf: Buffer,
@@ -97,10 +104,18 @@ export function decodeFrame(
   const type = byte1 >> 4;
   const flags = byte1 & 0x0f;
   checkFlags(type, flags, version);
-  const r = new Reader(buf, start + headerLength, end);
+  const r = reader.reset(buf, start + headerLength, end);
+  try {
+    return decodeBody(r, type, flags, start, version);
+  } finally {
+    r.buf = EMPTY;
+  }
+}
+
+function decodeBody(r: Reader, type: number, flags: number, start: number, version: ProtocolVersion): Packet {
   switch (type) {
     case PacketType.PUBLISH:
-      return decodePublish(r, flags, version);
+      return decodePublish(r, flags, version, start);
     case PacketType.PUBACK:
       return decodeAck("puback", r, version);
     case PacketType.PUBREC:

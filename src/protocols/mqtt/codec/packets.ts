@@ -71,6 +71,12 @@ export interface ConnackPacket {
   properties?: Properties;
 }
 
+/**
+ * Key of the bytes a decoded PUBLISH came in (fixed header included): a view of the input, never a
+ * copy. A symbol, so it stays out of encode and out of structural comparisons of packets.
+ */
+export const RAW: unique symbol = Symbol("mqtt.raw");
+
 export interface PublishPacket {
   cmd: "publish";
   topic: string; // may be "" in v5 when a topic alias is used
@@ -80,6 +86,8 @@ export interface PublishPacket {
   dup: boolean;
   packetId?: number; // present iff qos > 0
   properties?: Properties;
+  /** Set by the decoder: the whole packet as received (see RAW). */
+  [RAW]?: Buffer;
 }
 
 /** PUBACK, PUBREC, PUBREL, PUBCOMP share one shape. */

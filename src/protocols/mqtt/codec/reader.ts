@@ -8,10 +8,18 @@ import { malformed } from "./errors.js";
  */
 export class Reader {
   constructor(
-    readonly buf: Buffer,
+    public buf: Buffer,
     public pos: number,
     public end: number,
   ) {}
+
+  /** Points this reader at another packet (the decoder reuses one reader: decoding is synchronous). */
+  reset(buf: Buffer, pos: number, end: number): this {
+    this.buf = buf;
+    this.pos = pos;
+    this.end = end;
+    return this;
+  }
 
   get left(): number {
     return this.end - this.pos;

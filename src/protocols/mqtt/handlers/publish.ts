@@ -2,9 +2,13 @@
 import { createMessage } from "../../../core/message.js";
 import { validateTopicName } from "../../../core/topic.js";
 import { isValidUtf8 } from "../codec/index.js";
-import { type PublishPacket, ReasonCode } from "../codec/packets.js";
+import { type PublishPacket, RAW, ReasonCode } from "../codec/packets.js";
 import type { MqttConnection } from "../connection.js";
 import { propertiesFromMqtt } from "../message-mapping.js";
+import { seedEncoded } from "../outgoing.js";
+
+const ACK_PUBACK = 0x40;
+const ACK_PUBREC = 0x50;
 
 export function handlePublish(c: MqttConnection, p: PublishPacket): void {
   const session = c.session!;
@@ -69,15 +73,29 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
     return ack(c, p, ReasonCode.Success);
   }
 
+  const now = Date.now();
   const message = createMessage(
     topic,
     p.payload,
     p.qos,
     p.retain,
-    propertiesFromMqtt(props, Date.now()),
+    propertiesFromMqtt(props, now),
     session.clientId,
+    now,
   );
   message.publisherUser = c.principal!.username;
+  // The bytes as received are the packet to forward when nothing in them changes on the way: no
+  // topic alias (connection-scoped), no expiry (counts down), no subscription identifier.
+  const raw = p[RAW];
+  if (
+    raw !== undefined &&
+    (props === undefined ||
+      (props.topicAlias === undefined &&
+        props.messageExpiryInterval === undefined &&
+        props.subscriptionIdentifiers === undefined))
+  ) {
+    seedEncoded(message, raw, c.version);
+  }
   const matched = c.router.publish(message);
 
   if (p.qos === 2) {
@@ -90,8 +108,9 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
 function ack(c: MqttConnection, p: PublishPacket, reasonCode: number, reason?: string): void {
   if (p.qos === 0) return;
   const cmd = p.qos === 1 ? "puback" : "pubrec";
-  if (c.version !== 5) {
-    c.ackAfterCommit({ cmd, packetId: p.packetId! });
+  if (c.version !== 5 || reasonCode === ReasonCode.Success) {
+    // Packet id only (v5 leaves out a Success reason code without properties, §3.4.2.1).
+    c.ackIdAfterCommit(p.qos === 1 ? ACK_PUBACK : ACK_PUBREC, p.packetId!);
     return;
   }
   c.ackAfterCommit({

@@ -8,9 +8,14 @@ export function handlePubrel(c: MqttConnection, p: AckPacket): void {
   if (known && session.persistent) c.router.store.deleteIncomingQos2(session.clientId, p.packetId);
   if (c.version === 5) {
     // An unknown packet id still gets PUBCOMP, with 0x92 ([MQTT-4.3.3-?], §3.7.2.1).
-    const reasonCode = known ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound;
-    c.ackAfterCommit({ cmd: "pubcomp", packetId: p.packetId, reasonCode });
-  } else {
-    c.ackAfterCommit({ cmd: "pubcomp", packetId: p.packetId });
+    if (!known) {
+      c.ackAfterCommit({
+        cmd: "pubcomp",
+        packetId: p.packetId,
+        reasonCode: ReasonCode.PacketIdentifierNotFound,
+      });
+      return;
+    }
   }
+  c.ackIdAfterCommit(0x70, p.packetId); // PUBCOMP: packet id only
 }
