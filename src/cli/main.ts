@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /** The `switchboard` command. See `switchboard --help` and README.md. */
 
 import { run } from "./run.js";
