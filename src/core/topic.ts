@@ -146,3 +146,12 @@ function check(s: string, isFilter: boolean, maxLevels: number): string | undefi
   }
   return undefined;
 }
+
+/** True when `topic` has more than `maxLevels` levels (stops counting at the limit). */
+export function exceedsLevels(topic: string, maxLevels: number): boolean {
+  let separators = 0;
+  for (let i = topic.indexOf("/"); i !== -1; i = topic.indexOf("/", i + 1)) {
+    if (++separators >= maxLevels) return true;
+  }
+  return false;
+}

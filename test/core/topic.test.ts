@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  exceedsLevels,
   isSharedFilter,
   parseSharedFilter,
   topicMatches,
@@ -127,4 +128,18 @@ test("validateSharedFilter: invalid share filters are invalid, not non-shared [M
   // the level limit applies to the inner filter
   assert.equal(validateSharedFilter("$share/g/a/b", 2), undefined);
   assert.match(validateSharedFilter("$share/g/a/b/c", 2) ?? "", /levels/);
+});
+
+test("exceedsLevels counts levels like validateTopicName's limit", () => {
+  assert.equal(exceedsLevels("a", 1), false);
+  assert.equal(exceedsLevels("a/b", 1), true);
+  assert.equal(exceedsLevels("a/b/c", 3), false);
+  assert.equal(exceedsLevels("a/b/c/d", 3), true);
+  assert.equal(exceedsLevels("/", 2), false);
+  assert.equal(exceedsLevels("//", 2), true);
+  for (const t of ["x", "a/b", "a//b/", "/a/b/c/d/e"]) {
+    for (let max = 1; max <= 6; max++) {
+      assert.equal(exceedsLevels(t, max), validateTopicName(t, max) !== undefined, `${t} with ${max}`);
+    }
+  }
 });

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import type { PublishPacket } from "../../../src/protocols/mqtt/codec/packets.js";
 import { ReasonCode } from "../../../src/protocols/mqtt/codec/packets.js";
 import { startTestBroker } from "../../helpers/broker.js";
-import { collect, endClient } from "../../helpers/mqtt-client.js";
+import { collect, connect, endClient } from "../../helpers/mqtt-client.js";
 import { connect5, connectPacket, rawConnect } from "./v5-helpers.js";
 
 test("v5 a PUBLISH larger than mqtt.maxPacketSize gets DISCONNECT 0x95 and the connection closes", {
@@ -88,6 +88,24 @@ test("v5 an oversized message does not leave behind a topic alias the client nev
   } finally {
     sub.destroy();
     await endClient(pub.client);
+    await b.close();
+  }
+});
+
+test("v5 a PUBLISH with more than mqtt.maxTopicLevels levels gets DISCONNECT 0x90", {
+  timeout: 10_000,
+}, async () => {
+  const b = await startTestBroker({ mqtt: { maxTopicLevels: 3 } });
+  try {
+    const c = await connect(b.mqttUrl, { protocolVersion: 5, clientId: "deep" });
+    await c.publishAsync("a/b/c", "ok", { qos: 1 });
+    const disconnect = new Promise<number | undefined>((resolve) =>
+      c.on("disconnect", (p) => resolve(p.reasonCode)),
+    );
+    c.publish("a/b/c/d", "too deep", { qos: 0 });
+    assert.equal(await disconnect, 0x90);
+    await endClient(c, true);
+  } finally {
     await b.close();
   }
 });

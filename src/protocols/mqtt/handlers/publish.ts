@@ -1,6 +1,6 @@
 /** PUBLISH from a client (§3.3): aliases, validation, authorization, routing, PUBACK/PUBREC. */
 import { createMessage } from "../../../core/message.js";
-import { validateTopicName } from "../../../core/topic.js";
+import { exceedsLevels, validateTopicName } from "../../../core/topic.js";
 import { isValidUtf8 } from "../codec/index.js";
 import { type PublishPacket, RAW, ReasonCode } from "../codec/packets.js";
 import type { MqttConnection } from "../connection.js";
@@ -31,8 +31,11 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
     }
   }
   if (topic.length === 0) return c.protocolError(ReasonCode.ProtocolError, "empty topic name");
-  const bad = validateTopicName(topic, c.options.maxTopicLevels);
-  if (bad) return c.protocolError(ReasonCode.TopicNameInvalid, bad);
+  // The codec already refused wildcards, U+0000 and invalid UTF-8 in the topic ([MQTT-3.3.2-2],
+  // [MQTT-1.5.4-1/2]); the level limit is the only check left, without a second scan of the name.
+  if (exceedsLevels(topic, c.options.maxTopicLevels)) {
+    return c.protocolError(ReasonCode.TopicNameInvalid, `more than ${c.options.maxTopicLevels} topic levels`);
+  }
   // A Response Topic is a topic name: wildcards are a protocol error ([MQTT-3.3.2-14]).
   if (
     props?.responseTopic !== undefined &&
