@@ -82,6 +82,11 @@ const DEFS: PropDef[] = [
 
 const BY_ID: (PropDef | undefined)[] = [];
 for (const d of DEFS) BY_ID[d.id] = d;
+/**
+ * By property name, for encoding: a packet usually sets two or three of the 27 properties, so the
+ * encoder walks the keys the object has rather than every definition.
+ */
+const BY_KEY = new Map<string, PropDef>(DEFS.map((d) => [d.key, d]));
 
 type Bag = Record<string, unknown>;
 
@@ -162,9 +167,10 @@ export function propertiesSize(p: Properties | undefined, where: number): number
   if (p === undefined) return 0;
   const bag = p as Bag;
   let size = 0;
-  for (const def of DEFS) {
-    const v = bag[def.key];
-    if (v === undefined || (def.where & where) === 0) continue;
+  for (const key in bag) {
+    const v = bag[key];
+    const def = BY_KEY.get(key);
+    if (v === undefined || def === undefined || (def.where & where) === 0) continue;
     size += valueSize(def, v);
   }
   return size;
@@ -205,9 +211,10 @@ export function writeProperties(w: Writer, p: Properties | undefined, where: num
   w.vbi(size);
   if (p === undefined || size === 0) return;
   const bag = p as Bag;
-  for (const def of DEFS) {
-    const v = bag[def.key];
-    if (v === undefined || (def.where & where) === 0) continue;
+  for (const key in bag) {
+    const v = bag[key];
+    const def = BY_KEY.get(key);
+    if (v === undefined || def === undefined || (def.where & where) === 0) continue;
     writeOne(w, def, v);
   }
 }
