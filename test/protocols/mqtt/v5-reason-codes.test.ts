@@ -245,3 +245,29 @@ test("ACL: a subscription only partly allowed is accepted and denied topics are 
     await b.close();
   }
 });
+
+test("ACL: retained messages on a partly allowed subscription go through the per-message check", {
+  timeout: 10_000,
+}, async () => {
+  const acl = Acl.parse("deny any * subscribe sensors/secret/#\nallow any * all #\n");
+  const b = await startTestBroker({ auth: new FileAuth({ acl, allowAnonymous: true }) });
+  try {
+    const pub = await connect(b.mqttUrl, { protocolVersion: 5, clientId: "writer" });
+    await pub.publishAsync("sensors/secret/code", "1234", { qos: 1, retain: true });
+    await pub.publishAsync("sensors/kitchen/temp", "21", { qos: 1, retain: true });
+    const sub = await connect(b.mqttUrl, { protocolVersion: 5, clientId: "reader" });
+    const got = collect(sub);
+    await sub.subscribeAsync("sensors/#", { qos: 1 });
+    // A live message after the retained ones: everything retained that was going to come is before it.
+    await pub.publishAsync("sensors/hall/temp", "19", { qos: 1 });
+    const ms = await got.next(2);
+    assert.deepEqual(
+      ms.map((m) => m.topic),
+      ["sensors/kitchen/temp", "sensors/hall/temp"],
+    );
+    await endClient(pub);
+    await endClient(sub);
+  } finally {
+    await b.close();
+  }
+});
