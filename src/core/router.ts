@@ -168,7 +168,6 @@ export class Router {
     session.expiryInterval = expiryInterval;
     session.disconnectedAt = undefined;
     session.connection = conn;
-    this.stats.connectionsTotal++;
     if (session.persistent) this.saveSession(session);
     // A live session taken over with an expiry (it had none): its deliveries were never written.
     // Write them now, so later writes (updateDelivery when they go in flight) find their rows.
@@ -398,7 +397,6 @@ export class Router {
    * subscriber beyond what the adapter needs). Returns the number of subscriptions it matched.
    */
   publish(message: Message): number {
-    this.stats.publishesRouted++;
     if (message.retain) this.storeRetained(message);
     let matched = 0;
     this.tree.match(message.topic, (entry) => {

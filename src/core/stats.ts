@@ -1,4 +1,4 @@
-/** Broker-wide counters, published on $SYS and by the admin API. Plain fields: cheap to bump. */
+/** Broker-wide counters, each published on $SYS/broker/... (sys-topics.ts). Plain fields: cheap to bump. */
 export class Stats {
   readonly startedAt = Date.now();
   messagesReceived = 0;
@@ -6,6 +6,4 @@ export class Stats {
   bytesReceived = 0;
   bytesSent = 0;
   messagesDropped = 0;
-  connectionsTotal = 0;
-  publishesRouted = 0;
 }
