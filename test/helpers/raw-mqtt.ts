@@ -13,6 +13,15 @@ import {
 import { startTestBroker, type TestBroker, type TestBrokerOptions } from "./broker.js";
 import { collect, connect, endClient } from "./mqtt-client.js";
 
+/** The packet type(s) whose `cmd` can be C (AckPacket covers four commands). */
+export type PacketOf<C extends Packet["cmd"]> = Packet extends infer P
+  ? P extends { cmd: infer K }
+    ? C extends K
+      ? P
+      : never
+    : never
+  : never;
+
 export class RawMqtt {
   readonly packets: Packet[] = [];
   /** Set when the broker's bytes did not decode (a broker bug: tests assert it stays undefined). */
@@ -75,8 +84,41 @@ export class RawMqtt {
     return c;
   }
 
-  send(...bufs: Buffer[]): void {
-    for (const b of bufs) if (!this.socket.destroyed) this.socket.write(b);
+  /** Opens a socket, sends CONNECT and waits for CONNACK (whatever its code). */
+  static async connect(
+    port: number,
+    version: ProtocolVersion,
+    clientId: string,
+    opts: { clean?: boolean; keepalive?: number; sessionExpiry?: number } = {},
+  ): Promise<{ client: RawMqtt; connack: PacketOf<"connack"> }> {
+    const client = await RawMqtt.open(port, version);
+    client.send({
+      cmd: "connect",
+      protocolName: "MQTT",
+      protocolVersion: version,
+      clean: opts.clean ?? true,
+      keepalive: opts.keepalive ?? 0,
+      clientId,
+      properties:
+        version === 5 && opts.sessionExpiry !== undefined
+          ? { sessionExpiryInterval: opts.sessionExpiry }
+          : undefined,
+    });
+    const connack = await client.waitFor("connack");
+    return { client, connack };
+  }
+
+  /** Sends raw bytes as they are, and packets encoded in this connection's version. */
+  send(...items: Array<Buffer | Packet>): void {
+    for (const item of items) {
+      if (this.socket.destroyed) return;
+      this.socket.write(Buffer.isBuffer(item) ? item : encode(item, this.version));
+    }
+  }
+
+  /** Like next(), typed by the command. */
+  async waitFor<C extends Packet["cmd"]>(cmd: C, ms = 3000): Promise<PacketOf<C>> {
+    return (await this.next(cmd, ms)) as PacketOf<C>;
   }
 
   /** The first received packet with `cmd` not consumed yet (removed from `packets`). */

@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { startTestBroker } from "../../helpers/broker.js";
-import { RawClient } from "./raw-client.js";
+import { RawMqtt } from "../../helpers/raw-mqtt.js";
 
 for (const protocolVersion of [4, 5] as const) {
   test(`MQTT ${protocolVersion}: a silent client is disconnected after 1.5 x keep alive`, {
     timeout: 10_000,
   }, async () => {
     const b = await startTestBroker();
-    let raw: RawClient | undefined;
+    let raw: RawMqtt | undefined;
     try {
-      const { client, connack } = await RawClient.connect(b.mqttPort, protocolVersion, "quiet", {
+      const { client, connack } = await RawMqtt.connect(b.mqttPort, protocolVersion, "quiet", {
         keepalive: 1,
       });
       raw = client;
@@ -31,9 +31,9 @@ for (const protocolVersion of [4, 5] as const) {
 
   test(`MQTT ${protocolVersion}: PINGREQ keeps the connection alive`, { timeout: 10_000 }, async () => {
     const b = await startTestBroker();
-    let raw: RawClient | undefined;
+    let raw: RawMqtt | undefined;
     try {
-      const { client } = await RawClient.connect(b.mqttPort, protocolVersion, "pinger", { keepalive: 1 });
+      const { client } = await RawMqtt.connect(b.mqttPort, protocolVersion, "pinger", { keepalive: 1 });
       raw = client;
       // 2.5 s of pings every 500 ms: well past the 1.5 s limit.
       for (let i = 0; i < 5; i++) {
@@ -54,9 +54,9 @@ test("MQTT: a connection that never sends CONNECT is dropped after connectTimeou
   timeout: 10_000,
 }, async () => {
   const b = await startTestBroker({ mqtt: { connectTimeoutMs: 300 } });
-  let raw: RawClient | undefined;
+  let raw: RawMqtt | undefined;
   try {
-    raw = await RawClient.open(b.mqttPort);
+    raw = await RawMqtt.open(b.mqttPort);
     const t0 = Date.now();
     await raw.waitClose(3000);
     const elapsed = Date.now() - t0;

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import type { MqttClient } from "mqtt";
 import { startTestBroker } from "../../helpers/broker.js";
 import { collect, connect, endClient } from "../../helpers/mqtt-client.js";
-import { RawClient } from "./raw-client.js";
+import { RawMqtt } from "../../helpers/raw-mqtt.js";
 
 for (const protocolVersion of [4, 5] as const) {
   for (const qos of [0, 1, 2] as const) {
@@ -122,14 +122,14 @@ for (const protocolVersion of [4, 5] as const) {
     timeout: 10_000,
   }, async () => {
     const b = await startTestBroker();
-    let raw: RawClient | undefined;
+    let raw: RawMqtt | undefined;
     const clients: MqttClient[] = [];
     try {
       const sub = await connect(b.mqttUrl, { protocolVersion, clientId: "sub" });
       clients.push(sub);
       const got = collect(sub);
       await sub.subscribeAsync("x/once", { qos: 2 });
-      ({ client: raw } = await RawClient.connect(b.mqttPort, protocolVersion, "raw-pub"));
+      ({ client: raw } = await RawMqtt.connect(b.mqttPort, protocolVersion, "raw-pub"));
       const publish = {
         cmd: "publish" as const,
         topic: "x/once",
@@ -172,7 +172,7 @@ for (const protocolVersion of [4, 5] as const) {
     timeout: 10_000,
   }, async () => {
     const b = await startTestBroker();
-    const raws: RawClient[] = [];
+    const raws: RawMqtt[] = [];
     const clients: MqttClient[] = [];
     try {
       const sub = await connect(b.mqttUrl, { protocolVersion, clientId: "sub" });
@@ -180,7 +180,7 @@ for (const protocolVersion of [4, 5] as const) {
       const got = collect(sub);
       await sub.subscribeAsync("x/once", { qos: 2 });
       const opts = { clean: false, sessionExpiry: 300 };
-      const r1 = await RawClient.connect(b.mqttPort, protocolVersion, "raw-pub", opts);
+      const r1 = await RawMqtt.connect(b.mqttPort, protocolVersion, "raw-pub", opts);
       raws.push(r1.client);
       const publish = {
         cmd: "publish" as const,
@@ -194,7 +194,7 @@ for (const protocolVersion of [4, 5] as const) {
       r1.client.send(publish);
       await r1.client.waitFor("pubrec");
       r1.client.destroy(); // PUBREL never sent on this connection
-      const r2 = await RawClient.connect(b.mqttPort, protocolVersion, "raw-pub", opts);
+      const r2 = await RawMqtt.connect(b.mqttPort, protocolVersion, "raw-pub", opts);
       raws.push(r2.client);
       assert.equal(r2.connack.sessionPresent, true);
       r2.client.send({ ...publish, dup: true });

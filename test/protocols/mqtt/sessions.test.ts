@@ -3,7 +3,7 @@ import { test } from "node:test";
 import type { IClientOptions, IDisconnectPacket } from "mqtt";
 import { startTestBroker } from "../../helpers/broker.js";
 import { connect, endClient } from "../../helpers/mqtt-client.js";
-import { RawClient } from "./raw-client.js";
+import { RawMqtt } from "../../helpers/raw-mqtt.js";
 import { barrier, open, until, withBroker } from "./util.js";
 
 function persistent(protocolVersion: 4 | 5, clientId: string): IClientOptions {
@@ -103,10 +103,10 @@ for (const protocolVersion of [4, 5] as const) {
   test(`MQTT ${protocolVersion}: unacknowledged QoS 1 PUBLISH is resent with DUP and the same id on resume`, {
     timeout: 10_000,
   }, async () => {
-    const raws: RawClient[] = [];
+    const raws: RawMqtt[] = [];
     await withBroker(async (b, clients) => {
       const opts = { clean: false, sessionExpiry: 300 };
-      const r1 = await RawClient.connect(b.mqttPort, protocolVersion, "raw", opts);
+      const r1 = await RawMqtt.connect(b.mqttPort, protocolVersion, "raw", opts);
       raws.push(r1.client);
       r1.client.send({
         cmd: "subscribe",
@@ -125,7 +125,7 @@ for (const protocolVersion of [4, 5] as const) {
       r1.client.destroy(); // never acknowledged
 
       await until(() => !b.handle.router.sessions.get("raw")?.connection, 3000, "detach");
-      const r2 = await RawClient.connect(b.mqttPort, protocolVersion, "raw", opts);
+      const r2 = await RawMqtt.connect(b.mqttPort, protocolVersion, "raw", opts);
       raws.push(r2.client);
       assert.equal(r2.connack.sessionPresent, true);
       const p2 = await r2.client.waitFor("publish");
@@ -140,10 +140,10 @@ for (const protocolVersion of [4, 5] as const) {
   });
 
   test(`MQTT ${protocolVersion}: PUBREL is resent on resume after PUBREC`, { timeout: 10_000 }, async () => {
-    const raws: RawClient[] = [];
+    const raws: RawMqtt[] = [];
     await withBroker(async (b, clients) => {
       const opts = { clean: false, sessionExpiry: 300 };
-      const r1 = await RawClient.connect(b.mqttPort, protocolVersion, "raw", opts);
+      const r1 = await RawMqtt.connect(b.mqttPort, protocolVersion, "raw", opts);
       raws.push(r1.client);
       r1.client.send({
         cmd: "subscribe",
@@ -164,7 +164,7 @@ for (const protocolVersion of [4, 5] as const) {
       r1.client.destroy(); // PUBCOMP never sent
 
       await until(() => !b.handle.router.sessions.get("raw")?.connection, 3000, "detach");
-      const r2 = await RawClient.connect(b.mqttPort, protocolVersion, "raw", opts);
+      const r2 = await RawMqtt.connect(b.mqttPort, protocolVersion, "raw", opts);
       raws.push(r2.client);
       assert.equal(r2.connack.sessionPresent, true);
       const rel2 = await r2.client.waitFor("pubrel");
