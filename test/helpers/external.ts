@@ -75,7 +75,8 @@ export function startProgram(program: string, args: string[], ready: RegExp, tim
     });
   });
   started.catch(() => {}); // callers that don't wait for readiness must not see an unhandled rejection
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  // "close", not "exit": "exit" can fire before the last stdout bytes were read from the pipe.
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   return { child, started, exited, output: () => text, stdout: () => Buffer.concat(stdout) };
 }
 
