@@ -136,6 +136,21 @@ export async function waitPort(port: number, timeoutMs: number): Promise<void> {
 }
 
 /** VmRSS of a process in KiB (Linux); 0 if unknown. */
+/** CPU time (user + system) a process has used so far, in ms, from /proc (0 where unavailable). */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    // Fields after the ")" that ends the command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** USER_HZ: the unit of /proc/<pid>/stat times; 100 on every Linux architecture Node supports. */
+const CLOCK_TICKS = 100;
+
 export function rssKiB(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "latin1"));

@@ -20,12 +20,16 @@
  * 1800 s) and at shutdown, so a SIGKILL loses everything since the last save.
  *
  *   npm run bench:durable -- --messages 100000 --rounds 3 --window 100 --timeout 120
+ *
+ * Environment: BENCH_SWITCHBOARD_NODE_ARGS adds node flags to the Switchboard process (e.g. --cpu-prof);
+ * BENCH_TARGETS chooses the brokers (default "normal,full,relaxed,mosquitto"; also "memory").
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { encode, type Packet } from "../src/protocols/mqtt/codec/index.js";
 import {
+  cpuMs,
   freePort,
   HAS_TASKSET,
   median,
@@ -57,16 +61,18 @@ interface Target {
   start(dir: string, pin: boolean): Promise<Running>;
 }
 
-function switchboard(durability: "full" | "normal" | "relaxed"): Target {
+function switchboard(durability: "full" | "normal" | "relaxed" | "memory"): Target {
+  const store = durability === "memory" ? "store: memory" : `durability: ${durability}`;
   return {
-    name: `switchboard (sqlite, ${durability})`,
+    name: durability === "memory" ? "switchboard (memory store)" : `switchboard (sqlite, ${durability})`,
     async start(dir, pin) {
       const config = join(dir, "switchboard.yaml");
       await writeFile(
         config,
-        `durability: ${durability}\nmqtt:\n  maxQueuedMessages: ${opts.messages + 1000}\n  maxInflight: ${Math.max(100, opts.window)}\n`,
+        `${store}\nmqtt:\n  maxQueuedMessages: ${opts.messages + 1000}\n  maxInflight: ${Math.max(100, opts.window)}\n`,
       );
       const [cmd, args] = pinned(pin, process.execPath, [
+        ...(process.env.BENCH_SWITCHBOARD_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
         SWITCHBOARD_MAIN,
         "start",
         "--mqtt-port",
@@ -216,6 +222,9 @@ async function drain(port: number): Promise<number> {
 interface Sample {
   publishRate: number;
   drainRate: number;
+  /** Broker CPU time (user + system) per message in each phase, µs: steadier than rates on a busy machine. */
+  publishCpuUs: number;
+  drainCpuUs: number;
   rssMiB: number;
 }
 
@@ -224,13 +233,19 @@ async function runOnce(target: Target, pin: boolean): Promise<Sample> {
   let running: Running | undefined;
   try {
     running = await target.start(dir, pin);
+    const pid = running.proc.child.pid!;
     await subscribeAndLeave(running.port);
+    const cpu0 = cpuMs(pid);
     const publishMs = await publish(running.port);
-    const rssMiB = rssKiB(running.proc.child.pid!) / 1024;
+    const cpu1 = cpuMs(pid);
+    const rssMiB = rssKiB(pid) / 1024;
     const drainMs = await drain(running.port);
+    const cpu2 = cpuMs(pid);
     return {
       publishRate: (opts.messages / publishMs) * 1000,
       drainRate: (opts.messages / drainMs) * 1000,
+      publishCpuUs: ((cpu1 - cpu0) * 1000) / opts.messages,
+      drainCpuUs: ((cpu2 - cpu1) * 1000) / opts.messages,
       rssMiB,
     };
   } finally {
@@ -244,7 +259,17 @@ const fmt = (x: number): string => Math.round(x).toLocaleString("en-US");
 async function main(): Promise<void> {
   const cores = cpus().length;
   const pin = pinSelf(cores);
-  const targets = [switchboard("normal"), switchboard("full"), switchboard("relaxed"), mosquitto];
+  // BENCH_TARGETS picks a subset, e.g. "normal,mosquitto"; "memory" (no persistence, not part of the
+  // comparison) shows the ceiling the JavaScript path alone allows.
+  const all = { normal: switchboard("normal"), full: switchboard("full"), relaxed: switchboard("relaxed") };
+  const wanted = (process.env.BENCH_TARGETS ?? "normal,full,relaxed,mosquitto").split(",");
+  const targets = wanted.map((w) => {
+    if (w === "mosquitto") return mosquitto;
+    if (w === "memory") return switchboard("memory");
+    const t = all[w as keyof typeof all];
+    if (!t) throw new Error(`BENCH_TARGETS: unknown target ${w}`);
+    return t;
+  });
   const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
   process.stdout.write(
     `durable QoS 1: ${fmt(opts.messages)} messages of ${PAYLOAD.length} B, window ${opts.window}, ` +
@@ -261,7 +286,9 @@ async function main(): Promise<void> {
       process.stdout.write(
         `round ${r} ${t.name.padEnd(30)} publish ${fmt(s.publishRate).padStart(8)} msg/s   drain ${fmt(
           s.drainRate,
-        ).padStart(8)} msg/s   RSS ${s.rssMiB.toFixed(0)} MiB\n`,
+        ).padStart(
+          8,
+        )} msg/s   CPU ${s.publishCpuUs.toFixed(1)} / ${s.drainCpuUs.toFixed(1)} µs/msg   RSS ${s.rssMiB.toFixed(0)} MiB\n`,
       );
     }
   }
@@ -274,13 +301,27 @@ async function main(): Promise<void> {
           publish: median(ss.map((s) => s.publishRate)),
           drain: median(ss.map((s) => s.drainRate)),
           rss: median(ss.map((s) => s.rssMiB)),
+          publishCpu: median(ss.map((s) => s.publishCpuUs)),
+          drainCpu: median(ss.map((s) => s.drainCpuUs)),
         },
       ];
     }),
   );
-  const mq = med.get(mosquitto.name)!;
+  // Without Mosquitto in the run, ratios are left out.
+  const mq = med.get(mosquitto.name);
+  const ratio = (x: number, base: number | undefined): string =>
+    base === undefined ? "-" : `${(x / base).toFixed(2)}x`;
   const rows: string[][] = [
-    ["broker", "publish msg/s", "drain msg/s", "RSS queued (MiB)", "publish ratio", "drain ratio"],
+    [
+      "broker",
+      "publish msg/s",
+      "drain msg/s",
+      "CPU µs/msg publish",
+      "CPU µs/msg drain",
+      "RSS queued (MiB)",
+      "publish ratio",
+      "drain ratio",
+    ],
   ];
   for (const t of targets) {
     const m = med.get(t.name)!;
@@ -288,9 +329,11 @@ async function main(): Promise<void> {
       t.name,
       fmt(m.publish),
       fmt(m.drain),
+      m.publishCpu.toFixed(1),
+      m.drainCpu.toFixed(1),
       m.rss.toFixed(0),
-      `${(m.publish / mq.publish).toFixed(2)}x`,
-      `${(m.drain / mq.drain).toFixed(2)}x`,
+      ratio(m.publish, mq?.publish),
+      ratio(m.drain, mq?.drain),
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
