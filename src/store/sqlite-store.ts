@@ -60,6 +60,7 @@ import {
   pushMessageParams,
   type SqlValue,
 } from "./message-serialization.js";
+import { SqliteDeliveries } from "./sqlite-deliveries.js";
 import { migrate } from "./sqlite-schema.js";
 import type {
   QueueArguments,
@@ -136,7 +137,6 @@ type Values = unknown[];
 
 const placeholders = (n: number): string => Array.from({ length: n }, () => "?").join(", ");
 const MSG_COLS = MESSAGE_COLUMNS.join(", ");
-const DELIVERY_COLS = `client_id, seq, qos, retain, subscription_id, packet_id, state, ${MSG_COLS}`;
 const WILL_COLS = `client_id, due_at, ${MSG_COLS}`;
 const GROUP_COLS = `group_key, seq, qos, ${MSG_COLS}`;
 const QUEUE_COLS = "name, durable, auto_delete, arguments, created_at";
@@ -148,12 +148,14 @@ const SESSION_COLS = "client_id, protocol, expiry_interval, disconnected_at, sub
  * the last "\0" separates them (the number has none), so keys are unique even when the string holds
  * "\0" (group keys do).
  */
-const deliveryKey = (clientId: string, seq: number): string => `d${clientId}\0${seq}`;
 const qos2Key = (clientId: string, packetId: number): string => `q${clientId}\0${packetId}`;
 const willKey = (clientId: string): string => `w${clientId}`;
 const groupKey = (group: string, seq: number): string => `g${group}\0${seq}`;
 const queueKey = (name: string): string => `Q${name}`;
 const queueMessageKey = (queue: string, seq: number): string => `m${queue}\0${seq}`;
+
+/** How long writes that need no commit of their own (done deliveries) wait for one. */
+const LAZY_COMMIT_MS = 50;
 
 /** Most bytes the -wal file keeps after a checkpoint (it is truncated back to this). */
 const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
@@ -165,12 +167,16 @@ export class SqliteStore implements Store {
   private readonly relaxed: boolean;
   private readonly stmts;
   private readonly applyBatch: (ops: Array<Op | undefined>) => void;
+  private readonly deliveries: SqliteDeliveries;
+  /** Whether the delivery index was read (by load(), or before the first commit without one). */
+  private indexed = false;
   /** Pending ops in write order; a coalesced (dead) op is left as undefined. */
   private batch: Array<Op | undefined> = [];
   /** Row key -> index in `batch` of the last pending write to that row. */
   private lastWrite = new Map<string, number>();
   private waiting: Deferred | undefined;
   private immediate: NodeJS.Immediate | undefined;
+  private lazy: NodeJS.Timeout | undefined;
   private interval: NodeJS.Timeout | undefined;
   private backgroundError: unknown;
   private closed = false;
@@ -195,8 +201,10 @@ export class SqliteStore implements Store {
       this.db.close();
       throw new StoreOpenError(this.path, err);
     }
+    this.deliveries = new SqliteDeliveries(this.db);
     this.applyBatch = this.db.transaction((ops: Array<Op | undefined>) => {
       for (const op of ops) if (op) this.apply(op);
+      this.deliveries.finish();
     });
     if (this.relaxed) {
       const ms = opts.relaxedIntervalMs ?? 1000;
@@ -212,15 +220,7 @@ export class SqliteStore implements Store {
         `INSERT OR REPLACE INTO sessions (${SESSION_COLS}) VALUES (${placeholders(5)})`,
       ),
       deleteSession: db.prepare("DELETE FROM sessions WHERE client_id = ?"),
-      deleteSessionDeliveries: db.prepare("DELETE FROM deliveries WHERE client_id = ?"),
       deleteSessionQos2: db.prepare("DELETE FROM incoming_qos2 WHERE client_id = ?"),
-      upsertDelivery: db.prepare(
-        `INSERT OR REPLACE INTO deliveries (${DELIVERY_COLS}) VALUES (${placeholders(7 + MESSAGE_COLUMNS.length)})`,
-      ),
-      deleteDelivery: db.prepare("DELETE FROM deliveries WHERE client_id = ? AND seq = ?"),
-      updateDelivery: db.prepare(
-        "UPDATE deliveries SET packet_id = ?, state = ? WHERE client_id = ? AND seq = ?",
-      ),
       upsertRetained: db.prepare(
         `INSERT OR REPLACE INTO retained (${MSG_COLS}) VALUES (${placeholders(MESSAGE_COLUMNS.length)})`,
       ),
@@ -229,7 +229,6 @@ export class SqliteStore implements Store {
       deleteQos2: db.prepare("DELETE FROM incoming_qos2 WHERE client_id = ? AND packet_id = ?"),
       // The loads return raw rows (arrays in SELECT order), decoded positionally by read().
       loadSessions: db.prepare(`SELECT ${SESSION_COLS} FROM sessions`).raw(true),
-      loadDeliveries: db.prepare(`SELECT ${DELIVERY_COLS} FROM deliveries ORDER BY seq, client_id`).raw(true),
       loadRetained: db.prepare(`SELECT ${MSG_COLS} FROM retained`).raw(true),
       loadQos2: db.prepare("SELECT client_id, packet_id FROM incoming_qos2").raw(true),
       upsertWill: db.prepare(
@@ -273,12 +272,18 @@ export class SqliteStore implements Store {
    * Rows are iterated raw (arrays, no row objects, no array of every row) and decoded straight into
    * the objects load() returns: with a million queued deliveries that halves the garbage of a start.
    */
+  private loadDeliveries(intern: Intern): StoredDelivery[] {
+    const out = this.deliveries.load(intern);
+    this.indexed = true;
+    return out;
+  }
+
   private read(): StoredState {
     const s = this.stmts;
     const intern = interner();
     return {
       sessions: decodeRows("sessions", s.loadSessions, sessionFromValues, [0]),
-      deliveries: decodeRows("deliveries", s.loadDeliveries, (v) => deliveryFromValues(v, intern), [0, 1]),
+      deliveries: this.loadDeliveries(intern),
       retained: decodeRows("retained", s.loadRetained, retainedFromValues, [0]),
       incomingQos2: decodeRows("incoming_qos2", s.loadQos2, qos2FromValues, [0, 1]),
       wills: decodeRows("wills", s.loadWills, willFromValues, [0]),
@@ -313,14 +318,13 @@ export class SqliteStore implements Store {
 
   saveDelivery(delivery: StoredDelivery): void {
     // A shallow copy: the router may change state/packetId on its object before the batch is applied.
-    this.enqueue(
-      { k: "saveDelivery", delivery: { ...delivery } },
-      deliveryKey(delivery.clientId, delivery.seq),
-    );
+    this.enqueueDelivery({ k: "saveDelivery", delivery: { ...delivery } }, true);
   }
 
   deleteDelivery(clientId: string, seq: number): void {
-    this.enqueue({ k: "deleteDelivery", clientId, seq }, deliveryKey(clientId, seq));
+    // Lazy: a delivery that is done promises nothing to anyone, so it rides along with the next
+    // commit instead of causing one (at worst, a crash redelivers it: at least once).
+    this.enqueueDelivery({ k: "deleteDelivery", clientId, seq }, false);
   }
 
   updateDelivery(
@@ -329,29 +333,7 @@ export class SqliteStore implements Store {
     packetId: number | undefined,
     state: StoredDelivery["state"],
   ): void {
-    this.assertOpen();
-    const key = deliveryKey(clientId, seq);
-    const prev = this.lastWrite.get(key);
-    const op = prev === undefined ? undefined : this.batch[prev];
-    if (op !== undefined) {
-      switch (op.k) {
-        case "saveDelivery": {
-          // The op holds the store's own copy: change it instead of writing the row twice.
-          const d = op.delivery;
-          if (packetId === undefined) delete d.packetId;
-          else d.packetId = packetId;
-          d.state = state;
-          return;
-        }
-        case "updateDelivery":
-          op.packetId = packetId;
-          op.state = state;
-          return;
-        case "deleteDelivery":
-          return; // the row is gone: updating it changes nothing
-      }
-    }
-    this.enqueue({ k: "updateDelivery", clientId, seq, packetId, state }, key);
+    this.enqueueDelivery({ k: "updateDelivery", clientId, seq, packetId, state }, true);
   }
 
   setRetained(message: Message): void {
@@ -430,6 +412,7 @@ export class SqliteStore implements Store {
     this.closed = true;
     if (this.immediate) clearImmediate(this.immediate);
     if (this.interval) clearInterval(this.interval);
+    if (this.lazy) clearTimeout(this.lazy);
     this.immediate = undefined;
     this.interval = undefined;
     const waiting = this.waiting;
@@ -457,6 +440,27 @@ export class SqliteStore implements Store {
     this.batch.push(op);
     if (!this.relaxed) this.schedule();
   }
+
+  /**
+   * Delivery ops are not coalesced by row key here: SqliteDeliveries folds them at commit time (a
+   * delivery saved and done in one commit is never written). `eager` ops get a commit this tick; the
+   * others wait for the next one, or LAZY_COMMIT_MS.
+   */
+  private enqueueDelivery(op: Op, eager: boolean): void {
+    this.assertOpen();
+    this.batch.push(op);
+    if (this.relaxed) return;
+    if (eager) this.schedule();
+    else if (this.immediate === undefined && this.lazy === undefined) {
+      this.lazy = setTimeout(this.onLazy, LAZY_COMMIT_MS);
+      this.lazy.unref();
+    }
+  }
+
+  private readonly onLazy = (): void => {
+    this.lazy = undefined;
+    this.schedule();
+  };
 
   private schedule(): void {
     if (this.immediate === undefined) this.immediate = setImmediate(this.onImmediate);
@@ -486,6 +490,10 @@ export class SqliteStore implements Store {
   /** Applies the whole batch in one transaction; on failure the ops go back, in order, for a retry. */
   private flush(): void {
     if (this.batch.length === 0) return;
+    if (!this.indexed) {
+      this.deliveries.load(undefined);
+      this.indexed = true;
+    }
     const ops = this.batch;
     this.batch = [];
     this.lastWrite = new Map();
@@ -493,7 +501,9 @@ export class SqliteStore implements Store {
       this.applyBatch(ops);
     } catch (err) {
       // Coalescing restarts with an empty map: the restored ops stay, in order, which is still correct.
+      // The transaction rolled back; the delivery index is read again to match it.
       this.batch = ops.concat(this.batch);
+      this.deliveries.reset();
       throw err;
     }
   }
@@ -514,29 +524,17 @@ export class SqliteStore implements Store {
       }
       case "deleteSession":
         s.deleteSession.run(op.clientId);
-        s.deleteSessionDeliveries.run(op.clientId);
+        this.deliveries.applyDeleteClient(op.clientId);
         s.deleteSessionQos2.run(op.clientId);
         return;
-      case "saveDelivery": {
-        const d = op.delivery;
-        const params: SqlValue[] = [
-          d.clientId,
-          d.seq,
-          d.qos,
-          d.retain ? 1 : 0,
-          d.subscriptionId ?? null,
-          d.packetId ?? null,
-          d.state,
-        ];
-        pushMessageParams(params, d.message);
-        s.upsertDelivery.run(params);
+      case "saveDelivery":
+        this.deliveries.applySave(op.delivery);
         return;
-      }
       case "deleteDelivery":
-        s.deleteDelivery.run(op.clientId, op.seq);
+        this.deliveries.applyDelete(op.clientId, op.seq);
         return;
       case "updateDelivery":
-        s.updateDelivery.run(op.packetId ?? null, op.state, op.clientId, op.seq);
+        this.deliveries.applyUpdate(op.clientId, op.seq, op.packetId, op.state);
         return;
       case "setRetained": {
         const params: SqlValue[] = [];
@@ -658,35 +656,6 @@ function sessionFromValues(v: Values): StoredSession {
   };
   if (v[3] !== null) session.disconnectedAt = v[3] as number;
   return session;
-}
-
-/** The state column as one of the three constants (not a new string per row). */
-function deliveryState(s: unknown): StoredDelivery["state"] {
-  switch (s) {
-    case "queued":
-      return "queued";
-    case "publish":
-      return "publish";
-    case "pubrel":
-      return "pubrel";
-  }
-  throw new Error(`invalid state ${JSON.stringify(s)}`);
-}
-
-function deliveryFromValues(v: Values, intern: Intern): StoredDelivery {
-  const qos = v[2];
-  if (!isQoS(qos)) throw new Error(`invalid qos ${String(qos)}`);
-  const d: StoredDelivery = {
-    clientId: intern(v[0] as string),
-    seq: v[1] as number,
-    message: messageFromValues(v, 7, intern),
-    qos,
-    retain: v[3] === 1,
-    state: deliveryState(v[6]),
-  };
-  if (v[4] !== null) d.subscriptionId = v[4] as number;
-  if (v[5] !== null) d.packetId = v[5] as number;
-  return d;
 }
 
 function retainedFromValues(v: Values): Message {

@@ -85,7 +85,7 @@ test("sqlite: creates the directory and switchboard.db in WAL mode with the sche
     try {
       assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
       assert.equal(db.pragma("user_version", { simple: true }), SCHEMA_VERSION);
-      assert.equal(SCHEMA_VERSION, 2);
+      assert.equal(SCHEMA_VERSION, 3);
     } finally {
       db.close();
     }
@@ -161,7 +161,7 @@ test(
       }
       const db = new Database(file, { readonly: true });
       try {
-        assert.equal(db.pragma("user_version", { simple: true }), 2);
+        assert.equal(db.pragma("user_version", { simple: true }), 3);
       } finally {
         db.close();
       }
@@ -259,8 +259,11 @@ test("sqlite: rows that cannot be decoded make load() fail with the path, the ta
     const file = join(dir, SQLITE_FILE_NAME);
     const cases: Array<[string, RegExp]> = [
       ["UPDATE sessions SET subscriptions = '{not json'", /sessions row \("c"\).*JSON/],
-      ["UPDATE deliveries SET state = 'bogus' WHERE seq = 5", /deliveries row \("c", 5\).*state/],
-      ["UPDATE deliveries SET payload = 'text' WHERE seq = 6", /deliveries row \("c", 6\).*payload/],
+      [
+        "INSERT INTO delivery_marks VALUES ('c', 5, 0, 1, 'bogus')",
+        /delivery_marks row \("c", 5, 0\).*state/,
+      ],
+      ["UPDATE delivery_segments SET data = X'0102'", /delivery_segments row \d+ \("c"\).*truncated/],
       ["UPDATE queues SET arguments = '[1]'", /queues row \("q"\).*arguments/],
     ];
     for (const [sql, re] of cases) {
@@ -274,7 +277,9 @@ test("sqlite: rows that cannot be decoded make load() fail with the path, the ta
       assert.ok((await readFile(file)).equals(before), "the file is not modified");
       // Put the row back for the next case.
       const fix = new Database(file);
-      fix.exec("DELETE FROM sessions; DELETE FROM deliveries; DELETE FROM queues;");
+      fix.exec(
+        "DELETE FROM sessions; DELETE FROM delivery_segments; DELETE FROM delivery_marks; DELETE FROM queues;",
+      );
       fix.close();
       await populated(dir);
     }
@@ -375,7 +380,8 @@ test("sqlite: relaxed durability resolves commit() at once and writes every inte
   inTempDir(async (dir) => {
     const store = new SqliteStore({ dir, durability: "relaxed", relaxedIntervalMs: 30 });
     const reader = new Database(join(dir, SQLITE_FILE_NAME), { readonly: true });
-    const count = () => (reader.prepare("SELECT count(*) AS n FROM deliveries").get() as { n: number }).n;
+    const count = () =>
+      (reader.prepare("SELECT count(*) AS n FROM delivery_segments").get() as { n: number }).n;
     try {
       store.saveDelivery(delivery("c", 1));
       await store.commit();

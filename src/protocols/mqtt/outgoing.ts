@@ -62,8 +62,11 @@ function startInflight(c: MqttConnection, d: Delivery, stored: boolean): boolean
   d.state = "publish";
   session.inflight.set(packetId, d);
   if (session.persistent) {
-    if (stored) c.router.store.updateDelivery(session.clientId, d.seq, packetId, "publish");
-    else c.router.store.saveDelivery({ clientId: session.clientId, ...d });
+    // QoS 2 needs the packet id stored: after a restart the message must go out again under the same
+    // id, or a receiver that already has it would take it twice. A QoS 1 message sent again after a
+    // restart under a new id is only the duplicate QoS 1 allows, so its row is not touched here.
+    if (!stored) c.router.store.saveDelivery({ clientId: session.clientId, ...d });
+    else if (d.qos === 2) c.router.store.updateDelivery(session.clientId, d.seq, packetId, "publish");
   }
   sendPublish(c, d.message, d.qos, d.retain, d.subscriptionId, packetId, false);
   // Held until acknowledged: after it went out (its cached bytes served), stop pinning the read buffer.
