@@ -32,10 +32,13 @@ import { deliver, pump } from "./outgoing.js";
  * An ack waiting for the store commit: a packet, or (the common case) a packet-id-only ack as the
  * number (first byte << 16 | packet id), written 4 bytes each into one buffer at the commit.
  */
-type PendingAck = Packet | number;
+/** An ack packet, a packet-id-only ack (byte 1 << 16 | packet id), or bytes held by holdWrites(). */
+type PendingAck = Packet | number | Buffer;
 /** The empty pendingAcks (never pushed to), so an idle connection holds no array of its own. */
 const NO_PACKETS: PendingAck[] = [];
 const PUBREC_BYTE1 = 0x50;
+/** Starts a hold (holdWrites) without writing anything. */
+const EMPTY = Buffer.alloc(0);
 
 type State = "awaiting-connect" | "connecting" | "connected" | "closed";
 
@@ -92,6 +95,10 @@ export class MqttConnection implements SessionConnection {
   /** PUBRECs among pendingAcks: their publishes are already counted in session.incomingQos2. */
   private pendingPubrecs = 0;
   private commitScheduled = false;
+  /** Writes wait in pendingAcks for the next commit (holdWrites), keeping their order. */
+  private holding = false;
+  /** Held bytes among pendingAcks: not exchanges waiting for an ack. */
+  private pendingHeld = 0;
   /** Packets that arrived while CONNECT was being authenticated. */
   private backlog: Packet[] | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
@@ -308,9 +315,27 @@ export class MqttConnection implements SessionConnection {
     return this.writePackets(buf);
   }
 
+  /**
+   * Holds every write from now until the store has committed what was written so far: a QoS 2
+   * PUBLISH to a persistent session must not reach the client before its packet id is durable, or
+   * after a crash it would go out again under another id and be received twice. Later writes wait
+   * too, so the client still sees packets in order (a topic alias set by a held packet, say).
+   */
+  holdWrites(): void {
+    if (this.holding) return;
+    this.holding = true;
+    this.pendingHeld++;
+    this.queueAck(EMPTY);
+  }
+
   /** write() for bytes holding several packets, each already known to fit the client's limit. */
   private writePackets(buf: Buffer): boolean {
     if (this.state === "closed") return false;
+    if (this.holding) {
+      this.pendingAcks.push(buf);
+      this.pendingHeld++;
+      return true;
+    }
     this.cork();
     this.router.stats.bytesSent += buf.length;
     return this.stream.write(buf);
@@ -339,16 +364,20 @@ export class MqttConnection implements SessionConnection {
     this.router.store.commit().then(
       () => {
         this.commitScheduled = false;
+        this.holding = false;
         const acks = this.pendingAcks;
         this.pendingAcks = NO_PACKETS;
         this.pendingPubrecs = 0;
+        this.pendingHeld = 0;
         this.flushAcks(acks);
       },
       (err: unknown) => {
         this.commitScheduled = false;
+        this.holding = false;
         this.log.error("mqtt: store commit failed; closing without acknowledging", { error: String(err) });
         this.pendingAcks = NO_PACKETS;
         this.pendingPubrecs = 0;
+        this.pendingHeld = 0;
         this.protocolError(ReasonCode.UnspecifiedError, "store failure");
       },
     );
@@ -361,6 +390,11 @@ export class MqttConnection implements SessionConnection {
     let i = 0;
     while (i < acks.length) {
       const a = acks[i]!;
+      if (Buffer.isBuffer(a)) {
+        if (a.length > 0) this.writePackets(a);
+        i++;
+        continue;
+      }
       if (typeof a !== "number") {
         this.send(a);
         i++;
@@ -384,7 +418,7 @@ export class MqttConnection implements SessionConnection {
 
   /** QoS 1/2 exchanges waiting for an ack to go out, not counting those in session.incomingQos2. */
   get pendingAckCount(): number {
-    return this.pendingAcks.length - this.pendingPubrecs;
+    return this.pendingAcks.length - this.pendingPubrecs - this.pendingHeld;
   }
 
   // ---- SessionConnection ----------------------------------------------------------------------

@@ -67,6 +67,7 @@ function startInflight(c: MqttConnection, d: Delivery, stored: boolean): boolean
     // restart under a new id is only the duplicate QoS 1 allows, so its row is not touched here.
     if (!stored) c.router.store.saveDelivery({ clientId: session.clientId, ...d });
     else if (d.qos === 2) c.router.store.updateDelivery(session.clientId, d.seq, packetId, "publish");
+    if (d.qos === 2) c.holdWrites();
   }
   sendPublish(c, d.message, d.qos, d.retain, d.subscriptionId, packetId, false);
   // Held until acknowledged: after it went out (its cached bytes served), stop pinning the read buffer.
