@@ -148,6 +148,7 @@ export class StompDecoder {
         this.scanFrom = buf.length;
         return undefined;
       }
+      if (bodyEnd + 1 > this.limits.maxFrameSize) throw tooLarge(this.limits.maxFrameSize);
     }
     const frame: StompFrame = {
       command: head.command,

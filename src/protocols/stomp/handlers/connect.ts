@@ -44,7 +44,8 @@ export function negotiateHeartbeat(
 }
 
 export async function handleConnect(c: StompConnection, f: StompFrame): Promise<void> {
-  const version = negotiateVersion(header(f, "accept-version"));
+  const acceptVersion = header(f, "accept-version");
+  const version = negotiateVersion(acceptVersion);
   if (version === undefined) {
     // 1.2 §"Protocol Negotiation": ERROR with the versions we support, then close.
     c.sendFrame(
@@ -99,7 +100,8 @@ export async function handleConnect(c: StompConnection, f: StompFrame): Promise<
   c.session = session;
   c.state = "connected";
   const headers: Array<[string, string]> = [];
-  if (version !== "1.0") headers.push(["version", version]);
+  // A client that negotiated learns the version, 1.0 included; a plain 1.0 client gets none.
+  if (acceptVersion !== undefined) headers.push(["version", version]);
   headers.push(["session", c.id], ["server", `${c.options.serverName}/${packageVersion()}`]);
   if (version !== "1.0")
     headers.push(["heart-beat", `${c.options.heartbeatSendMs},${c.options.heartbeatReceiveMs}`]);

@@ -109,6 +109,7 @@ test("bad input: one error code per rule", () => {
     ["content-length-mismatch", "SEND\ncontent-length:2\n\nabc\0"],
     ["frame-too-large", `SEND\ncontent-length:500\n\n`, small],
     ["frame-too-large", `SEND\n\n${"x".repeat(300)}`, small],
+    ["frame-too-large", `SEND\n\n${"x".repeat(300)}\0`, small],
     ["too-many-headers", "SEND\na:1\nb:2\nc:3\nd:4\n\n\0", small],
     ["header-too-long", `SEND\na:${"x".repeat(60)}\n\n\0`, small],
     ["header-too-long", `SEND\na:${"x".repeat(60)}`, small],
