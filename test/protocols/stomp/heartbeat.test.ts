@@ -17,7 +17,9 @@ test("negotiation: max of the two sides, 0 on either side = none", () => {
   assert.throws(() => negotiateHeartbeat("x,1", 1000, 1000), /heart-beat/);
 });
 
-test("the broker sends heart-beats at the negotiated interval when it has nothing else to send", { timeout: 10_000 }, async () => {
+test("the broker sends heart-beats at the negotiated interval when it has nothing else to send", {
+  timeout: 10_000,
+}, async () => {
   const b = await startTestBroker({ stomp: { heartbeatSendMs: 200, heartbeatReceiveMs: 0 } });
   try {
     const { client, connected } = await RawStomp.connect(b.stompPort, [["heart-beat", "0,200"]]);
@@ -30,7 +32,9 @@ test("the broker sends heart-beats at the negotiated interval when it has nothin
   }
 });
 
-test("a client that stops beating gets ERROR 'heart-beat timeout' and is closed; one that beats stays", { timeout: 15_000 }, async () => {
+test("a client that stops beating gets ERROR 'heart-beat timeout' and is closed; one that beats stays", {
+  timeout: 15_000,
+}, async () => {
   const b = await startTestBroker({ stomp: { heartbeatSendMs: 0, heartbeatReceiveMs: 300 } });
   try {
     const { client: silent } = await RawStomp.connect(b.stompPort, [["heart-beat", "300,0"]]);
@@ -54,7 +58,9 @@ test("a client that stops beating gets ERROR 'heart-beat timeout' and is closed;
   }
 });
 
-test("stompjs with heart-beats both ways stays connected past several intervals", { timeout: 15_000 }, async () => {
+test("stompjs with heart-beats both ways stays connected past several intervals", {
+  timeout: 15_000,
+}, async () => {
   const b = await startTestBroker({ stomp: { heartbeatSendMs: 200, heartbeatReceiveMs: 200 } });
   const c = await stompjs({ ws: b.stompWsUrl }, { heartbeatIncoming: 200, heartbeatOutgoing: 200 });
   try {
