@@ -234,7 +234,9 @@ test("a duplicate subscription id is an error; RECEIPT for every frame with a re
       ["ABORT", [["transaction", "t"]]],
       ["UNSUBSCRIBE", [["id", "a"]]],
     ];
-    frames.forEach(([cmd, h], i) => client.send(cmd, [...h, ["receipt", `r${i}`]]));
+    frames.forEach(([cmd, h], i) => {
+      client.send(cmd, [...h, ["receipt", `r${i}`]]);
+    });
     for (let i = 0; i < frames.length; i++) await client.waitReceipt(`r${i}`);
     const ids = client.frames.filter((f) => f.command === "RECEIPT").map((f) => header(f, "receipt-id"));
     assert.deepEqual(
