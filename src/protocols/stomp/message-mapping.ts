@@ -65,11 +65,11 @@ export function propertiesFromSend(
   let props: MessageProperties | undefined;
   let user: Array<[string, string]> | undefined;
   let persistent = false;
-  const seen = new Set<string>();
-  for (const [name, value] of headers) {
-    // Repeated headers: only the first counts (STOMP 1.2 §"Repeated Header Entries").
-    if (seen.has(name)) continue;
-    seen.add(name);
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    // Repeated headers: only the first counts (STOMP 1.2 §"Repeated Header Entries"). Frames have
+    // a handful of headers, so a look back is cheaper than a Set per message.
+    if (seenBefore(headers, i, name)) continue;
     if (!PROTOCOL_HEADERS.has(name)) {
       user ??= [];
       user.push([name, value]);
@@ -121,6 +121,11 @@ export function propertiesFromSend(
     props.userProperties = user;
   }
   return { properties: props ?? NO_PROPERTIES, tempReplyTo: undefined, persistent };
+}
+
+function seenBefore(headers: readonly Header[], i: number, name: string): boolean {
+  for (let j = 0; j < i; j++) if (headers[j]![0] === name) return true;
+  return false;
 }
 
 /**
