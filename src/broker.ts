@@ -104,7 +104,9 @@ export async function startBroker(
       log.info("stomps listening", { host, port: l.port });
     }
     if (config.http.port !== "off") {
-      const http = createHttpServer({ host, port: config.http.port, maxPayload: m.maxPacketSize + 16 });
+      // Each protocol enforces its own limit with its own error; the WebSocket limit is the largest.
+      const maxPayload = Math.max(m.maxPacketSize, config.stomp.maxFrameSize) + 16;
+      const http = createHttpServer({ host, port: config.http.port, maxPayload });
       http.addWebSocketEndpoint("/mqtt", ["mqtt", "mqttv3.1"], accept);
       http.addWebSocketEndpoint("/stomp", STOMP_WS_PROTOCOLS, stomp.acceptWebSocket.bind(stomp));
       const l = await http.listen();
