@@ -405,7 +405,9 @@ export class StompConnection implements SessionConnection {
   /** Starts heart-beating in both directions with the negotiated intervals (0 = none). */
   startHeartbeats(sendEveryMs: number, expectEveryMs: number): void {
     if (sendEveryMs > 0) {
-      this.sendTimer = setInterval(onSendBeat, sendEveryMs, this);
+      // Checked twice per interval: a beat is skipped when something else went out since the last
+      // check, so the longest silence stays under one interval (a client allows it some tolerance).
+      this.sendTimer = setInterval(onSendBeat, Math.max(1, Math.floor(sendEveryMs / 2)), this);
     }
     if (expectEveryMs > 0) {
       // Tolerance for network and scheduling delays (1.2 §"Heart-beating"): two intervals.

@@ -61,10 +61,10 @@ test("a client that stops beating gets ERROR 'heart-beat timeout' and is closed;
 test("stompjs with heart-beats both ways stays connected past several intervals", {
   timeout: 15_000,
 }, async () => {
-  const b = await startTestBroker({ stomp: { heartbeatSendMs: 200, heartbeatReceiveMs: 200 } });
-  const c = await stompjs({ ws: b.stompWsUrl }, { heartbeatIncoming: 200, heartbeatOutgoing: 200 });
+  const b = await startTestBroker({ stomp: { heartbeatSendMs: 500, heartbeatReceiveMs: 500 } });
+  const c = await stompjs({ ws: b.stompWsUrl }, { heartbeatIncoming: 500, heartbeatOutgoing: 500 });
   try {
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 3000));
     assert.equal(c.connected, true);
   } finally {
     await c.deactivate();
