@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { header } from "../../src/protocols/stomp/codec/index.js";
 import { RawStomp } from "../helpers/raw-stomp.js";
-import { type BrokerProcess, startBroker } from "./broker-process.js";
+import { type BrokerProcess, startBroker, writeBrokerConfig } from "./broker-process.js";
 
 const TOTAL = 3000;
 const KILL_AFTER = 1500;
@@ -33,7 +33,9 @@ test("STOMP: receipted persistent messages survive SIGKILL (queue and durable su
   let broker: BrokerProcess | undefined;
   const clients: RawStomp[] = [];
   try {
-    broker = await startBroker({ dataDir });
+    // mqtt.maxQueuedMessages (also the bound of a durable subscription's queue) above the test's count.
+    const config = await writeBrokerConfig(dataDir);
+    broker = await startBroker({ dataDir, config });
     let port = await stompPortOf(broker);
     const { client: durable } = await RawStomp.connect(port, [["client-id", "watcher"]]);
     clients.push(durable);
@@ -88,7 +90,7 @@ test("STOMP: receipted persistent messages survive SIGKILL (queue and durable su
     const atKill = new Set(receipted);
     for (const c of clients.splice(0)) c.destroy();
 
-    broker = await startBroker({ dataDir });
+    broker = await startBroker({ dataDir, config });
     port = await stompPortOf(broker);
     const { client: q } = await RawStomp.connect(port);
     clients.push(q);

@@ -11,6 +11,7 @@
 import type { Principal } from "../../core/auth.js";
 import type { Logger } from "../../core/logger.js";
 import type { Message, QoS } from "../../core/message.js";
+import type { DeclareOptions, QueueArguments } from "../../core/queues/index.js";
 import { NEVER_EXPIRES, type Router } from "../../core/router.js";
 import type {
   CloseReason,
@@ -19,6 +20,17 @@ import type {
   SessionConnection,
   Subscription,
 } from "../../core/session.js";
+
+/**
+ * The queue behind a topic subscription. Like an MQTT persistent session it keeps at most
+ * mqtt.maxQueuedMessages (the router's bound per session), the oldest dropped first, so a topic
+ * flooded while its subscriber is away cannot grow the broker's memory without bound.
+ */
+export function subscriptionQueue(router: Router, durable: boolean): DeclareOptions {
+  const max = router.limits.maxQueuedMessages;
+  const args: QueueArguments = max > 0 ? { maxLength: max, overflow: "drop-head" } : {};
+  return { durable, autoDelete: !durable, arguments: args };
+}
 
 /** Router client ids of the feeding sessions start with this. */
 const FEED_PREFIX = "$stomp-durable/";
@@ -80,7 +92,7 @@ export class DurableSubscriptions {
       const name = session.clientId.slice(FEED_PREFIX.length);
       if (!this.router.queues.find(name)) {
         this.log.warn("stomp: durable subscription without its queue, recreated", { queue: name });
-        this.router.queues.declare(name, { durable: true, autoDelete: false });
+        this.router.queues.declare(name, subscriptionQueue(this.router, true));
       }
       this.attach(name, false);
     }
@@ -94,7 +106,7 @@ export class DurableSubscriptions {
   /** Creates the subscription, or points an existing one at `filter` (a resubscribe may change it). */
   ensure(name: string, filter: string, principal: Principal, readChecked: boolean): void {
     const queue = this.router.queues.find(name);
-    if (!queue || queue.isDeleted) this.router.queues.declare(name, { durable: true, autoDelete: false });
+    if (!queue || queue.isDeleted) this.router.queues.declare(name, subscriptionQueue(this.router, true));
     const feed = this.feeds.get(name) ?? this.attach(name, false);
     feed.principal = readChecked ? principal : undefined;
     const session = feed.session!;

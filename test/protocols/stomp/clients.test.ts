@@ -7,9 +7,19 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { IMessage } from "@stomp/stompjs";
 import { startTestBroker } from "../../helpers/broker.js";
-import { inbox, sendWithReceipt, stompitBody, stompitConnect, stompitSend, stompjs, withTimeout } from "../../helpers/stomp-clients.js";
+import {
+  inbox,
+  sendWithReceipt,
+  stompitBody,
+  stompitConnect,
+  stompitSend,
+  stompjs,
+  withTimeout,
+} from "../../helpers/stomp-clients.js";
 
-test("three competing consumers (stompjs WS, stompjs TCP, stompit); stompit dies holding unacked messages", { timeout: 30_000 }, async () => {
+test("three competing consumers (stompjs WS, stompjs TCP, stompit); stompit dies holding unacked messages", {
+  timeout: 30_000,
+}, async () => {
   const b = await startTestBroker();
   const ws = await stompjs({ ws: b.stompWsUrl });
   const tcp = await stompjs({ tcp: b.stompPort });
@@ -25,35 +35,67 @@ test("three competing consumers (stompjs WS, stompjs TCP, stompit); stompit dies
     const itHeld: string[] = [];
     it.subscribe({ destination: "/queue/work", ...headers }, (err: Error | null, message: unknown) => {
       if (err) return;
-      stompitBody(message).then((body) => itHeld.push(body.toString()), () => {});
+      stompitBody(message).then(
+        (body) => itHeld.push(body.toString()),
+        () => {},
+      );
       // stompit never acknowledges: it holds its prefetch of 3 until it dies.
     });
     const wsBox = inbox();
     const tcpBox = inbox();
-    ws.subscribe("/queue/work", (m) => {
-      ackNow("ws")(m);
-      wsBox.onMessage(m);
-    }, headers);
-    tcp.subscribe("/queue/work", (m) => {
-      ackNow("tcp")(m);
-      tcpBox.onMessage(m);
-    }, headers);
+    ws.subscribe(
+      "/queue/work",
+      (m) => {
+        ackNow("ws")(m);
+        wsBox.onMessage(m);
+      },
+      headers,
+    );
+    tcp.subscribe(
+      "/queue/work",
+      (m) => {
+        ackNow("tcp")(m);
+        tcpBox.onMessage(m);
+      },
+      headers,
+    );
     await new Promise((r) => setTimeout(r, 300)); // stompit's SUBSCRIBE has no receipt callback
     for (let i = 0; i < 30; i++) {
       const h = { persistent: "true" };
       if (i < 29) pub.publish({ destination: "/queue/work", body: `job-${i}`, headers: h });
       else await sendWithReceipt(pub, "/queue/work", `job-${i}`, h);
     }
-    await withTimeout((async () => { while (itHeld.length < 3) await new Promise((r) => setTimeout(r, 20)); })(), 5000, "stompit holds 3");
+    await withTimeout(
+      (async () => {
+        while (itHeld.length < 3) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      5000,
+      "stompit holds 3",
+    );
     it.destroy(); // dies without acknowledging
-    await withTimeout((async () => { while (got.length < 30) await new Promise((r) => setTimeout(r, 20)); })(), 10_000, `all 30 (got ${got.length})`);
+    await withTimeout(
+      (async () => {
+        while (got.length < 30) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      10_000,
+      `all 30 (got ${got.length})`,
+    );
     const bodies = got.map((g) => g.body).sort();
     assert.equal(new Set(bodies).size, 30, "every job exactly once among the survivors");
-    const redelivered = got.filter((g) => g.redelivered).map((g) => g.body).sort();
+    const redelivered = got
+      .filter((g) => g.redelivered)
+      .map((g) => g.body)
+      .sort();
     assert.deepEqual(redelivered, [...itHeld].sort(), "exactly what stompit held comes back redelivered");
     assert.ok(wsBox.messages.length > 0 && tcpBox.messages.length > 0, "both survivors got work");
     const q = b.handle.router.queues.find("work")!;
-    await withTimeout((async () => { while (q.unackedCount > 0) await new Promise((r) => setTimeout(r, 20)); })(), 5000, "acks");
+    await withTimeout(
+      (async () => {
+        while (q.unackedCount > 0) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      5000,
+      "acks",
+    );
     assert.equal(q.messageCount, 0);
   } finally {
     await ws.deactivate();
@@ -63,7 +105,9 @@ test("three competing consumers (stompjs WS, stompjs TCP, stompit); stompit dies
   }
 });
 
-test("a durable subscription made by stompit (client-id) is resumed by stompjs with the same client-id", { timeout: 20_000 }, async () => {
+test("a durable subscription made by stompit (client-id) is resumed by stompjs with the same client-id", {
+  timeout: 20_000,
+}, async () => {
   const b = await startTestBroker();
   try {
     const it = await stompitConnect(b.stompPort, { "client-id": "panel" });

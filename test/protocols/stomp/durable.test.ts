@@ -198,3 +198,48 @@ test("persistent messages in a /queue/ survive a broker restart; transient ones 
     await b.close();
   }
 });
+
+test("a durable subscription keeps at most mqtt.maxQueuedMessages while away, the oldest dropped", {
+  timeout: 20_000,
+}, async () => {
+  const b = await startTestBroker({ mqtt: { maxQueuedMessages: 5 } });
+  try {
+    const { client: a } = await RawStomp.connect(b.stompPort, LOGIN);
+    a.send("SUBSCRIBE", [
+      ["id", "s"],
+      ["destination", "/topic/bounded"],
+      ["durable", "true"],
+      ["receipt", "r"],
+    ]);
+    await a.waitReceipt("r");
+    a.destroy();
+    const { client: pub } = await RawStomp.connect(b.stompPort);
+    for (let i = 0; i < 10; i++) pub.send("SEND", [["destination", "/topic/bounded"]], String(i));
+    pub.send(
+      "SEND",
+      [
+        ["destination", "/topic/other"],
+        ["receipt", "p"],
+      ],
+      "",
+    );
+    await pub.waitReceipt("p");
+    const { client: back } = await RawStomp.connect(b.stompPort, LOGIN);
+    back.send("SUBSCRIBE", [
+      ["id", "s"],
+      ["destination", "/topic/bounded"],
+      ["durable", "true"],
+    ]);
+    const ms = await back.waitMessages(5);
+    assert.deepEqual(
+      ms.map((m) => m.body.toString()),
+      ["5", "6", "7", "8", "9"],
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(back.messages().length, 5);
+    back.destroy();
+    pub.destroy();
+  } finally {
+    await b.close();
+  }
+});

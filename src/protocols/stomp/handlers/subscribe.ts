@@ -9,6 +9,7 @@ import { validateTopicFilter } from "../../../core/topic.js";
 import { header, type StompFrame } from "../codec/index.js";
 import type { StompConnection } from "../connection.js";
 import { filterOf, parseDestination } from "../destination.js";
+import { subscriptionQueue } from "../durable.js";
 import { required, StompFrameError } from "../errors.js";
 import { type AckMode, StompSubscription } from "../subscription.js";
 import { findOrCreate, queueAclName } from "./send.js";
@@ -72,8 +73,7 @@ export function handleSubscribe(c: StompConnection, f: StompFrame): void {
     sub.filter = filter;
     if (kind === "topic-acked") {
       sub.feedQueue = c.router.queues.declare(`stomp-subscription-${c.id}-${number}`, {
-        durable: false,
-        autoDelete: true,
+        ...subscriptionQueue(c.router, false),
         exclusiveOwner: c.id,
       });
     }
