@@ -40,6 +40,7 @@ for (const kind of ["ws", "tcp"] as const) {
       const hash = await subscribed(sub, "/topic/sensors.#");
       const body = new Uint8Array([0, 1, 2, 0, 255]);
       await sendWithReceipt(pub, "/topic/sensors.k1.temp", body, {
+        "message-id": "mine",
         "x-unit": "celsius",
         "content-type": "application/octet-stream",
       });
@@ -47,6 +48,12 @@ for (const kind of ["ws", "tcp"] as const) {
       const [m] = await star.next(1);
       assert.equal(m!.headers.destination, "/topic/sensors.k1.temp");
       assert.equal(m!.headers["x-unit"], "celsius");
+      assert.equal(
+        m!.headers["x-original-message-id"],
+        "mine",
+        "the publisher's message-id next to the broker's",
+      );
+      assert.notEqual(m!.headers["message-id"], "mine");
       assert.equal(m!.headers["content-type"], "application/octet-stream");
       assert.deepEqual(Buffer.from(m!.binaryBody), Buffer.from(body));
       const all = await hash.next(2);
@@ -115,6 +122,7 @@ test("cross-protocol: STOMP SEND -> MQTT 5 subscriber, headers become properties
       expiration: "30000",
       persistent: "true",
       batch: "42",
+      "message-id": "m-1",
     });
     const [m] = await got.next(1);
     assert.equal(m!.topic, "plant/line1/state");
@@ -124,7 +132,7 @@ test("cross-protocol: STOMP SEND -> MQTT 5 subscriber, headers become properties
     assert.equal(p.contentType, "text/plain");
     assert.equal(Buffer.from(p.correlationData!).toString(), "c-1");
     assert.equal(p.responseTopic, "plant/answers");
-    assert.deepEqual({ ...p.userProperties }, { batch: "42" });
+    assert.deepEqual({ ...p.userProperties }, { batch: "42", "message-id": "m-1" });
     assert.ok(p.messageExpiryInterval! > 25 && p.messageExpiryInterval! <= 30);
   } finally {
     await stomp.deactivate();
