@@ -114,6 +114,14 @@ test("login/passcode through the core Auth; wrong passcode -> ERROR and close", 
     assert.equal(header(e, "receipt-id"), "p");
     assert.match(e.body.toString(), /not authorized to publish to '\/topic\/office.door'/);
     await ok.waitClose();
+    const { client: q } = await RawStomp.connect(b.stompPort, [
+      ["login", "alice"],
+      ["passcode", "secret"],
+    ]);
+    q.send("SEND", [["destination", "/queue/other-jobs"]], "x");
+    assert.equal(header(await q.waitCommand("ERROR"), "message"), "access refused");
+    assert.equal(b.handle.router.queues.find("other-jobs"), undefined, "a refused SEND creates no queue");
+    await q.waitClose();
 
     // The same principal's rights from stompjs and stompit.
     const js = await stompjs(

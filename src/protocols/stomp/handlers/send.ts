@@ -44,10 +44,11 @@ export function handleSend(c: StompConnection, f: StompFrame): void {
   if (d.kind === "temp-queue") {
     throw new StompFrameError("bad destination", `${destination} is only valid in a reply-to header`);
   }
-  const queue = findOrCreate(c, d.name, d.mustExist, destination);
+  // Authorized before the queue is looked up: a refused client neither creates queues nor learns which exist.
   if (!c.router.auth.authorize(principal, "publish", queueAclName(d.name))) {
     throw notAuthorized("publish to", destination);
   }
+  const queue = findOrCreate(c, d.name, d.mustExist, destination);
   const message: Message = createMessage(
     d.name,
     f.body,
