@@ -66,17 +66,46 @@ export class StompConnection implements SessionConnection {
   readonly options: StompOptions;
   readonly log: Logger;
   readonly durable: DurableSubscriptions;
+  // The collections are created on first use: many connections only publish, and an empty Map
+  // still costs ~180 bytes (an idle connection's memory is a benchmark figure).
+  private subsById: Map<string, StompSubscription> | undefined;
+  private subsByNumber: Map<number, StompSubscription> | undefined;
+  private subsByFilter: Map<string, StompSubscription[]> | undefined;
+  private txs: Map<string, StompFrame[]> | undefined;
+  private temps: Map<string, string> | undefined;
+
   /** By subscription id. */
-  readonly subscriptions = new Map<string, StompSubscription>();
+  get subscriptions(): Map<string, StompSubscription> {
+    this.subsById ??= new Map();
+    return this.subsById;
+  }
+
   /** By subscription number (the first part of an ack id). */
-  readonly subscriptionsByNumber = new Map<number, StompSubscription>();
+  get subscriptionsByNumber(): Map<number, StompSubscription> {
+    this.subsByNumber ??= new Map();
+    return this.subsByNumber;
+  }
+
   /** Router filter -> the subscriptions fed by it (several SUBSCRIBEs may share a destination). */
-  readonly topicSubscriptions = new Map<string, StompSubscription[]>();
+  get topicSubscriptions(): Map<string, StompSubscription[]> {
+    this.subsByFilter ??= new Map();
+    return this.subsByFilter;
+  }
+
   /** Open transactions: the frames they hold, in order. */
-  readonly transactions = new Map<string, StompFrame[]>();
-  /** `/temp-queue/x` -> reply id, created on first use. */
-  readonly tempQueues = new Map<string, string>();
+  get transactions(): Map<string, StompFrame[]> {
+    this.txs ??= new Map();
+    return this.txs;
+  }
+
+  /** `/temp-queue/x` -> reply id. */
+  get tempQueues(): Map<string, string> {
+    this.temps ??= new Map();
+    return this.temps;
+  }
   nextSubscriptionNumber = 0;
+  /** Set once this connection declared an exclusive queue (ownerGone walks every queue). */
+  ownsQueues = false;
   private messageCounter = 0;
   private backlog: StompFrame[] | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
@@ -331,7 +360,7 @@ export class StompConnection implements SessionConnection {
 
   private setConsumerFlow(flowing: boolean): void {
     this.consumersPaused = !flowing;
-    for (const sub of this.subscriptions.values()) sub.consumer?.setFlow(flowing);
+    if (this.subsById) for (const sub of this.subsById.values()) sub.consumer?.setFlow(flowing);
   }
 
   /** @internal The socket drained: paused consumers may send again. */
@@ -360,7 +389,7 @@ export class StompConnection implements SessionConnection {
   /** From the router: a message on a topic one or more of this connection's subscriptions match. */
   deliver(message: Message, _qos: QoS, _retain: boolean, sub: Subscription | undefined): void {
     if (this.state !== "connected" || !sub) return;
-    const subs = this.topicSubscriptions.get(sub.filter);
+    const subs = this.subsByFilter?.get(sub.filter);
     if (!subs) return;
     if (isExpired(message, Date.now())) return;
     for (let i = 0; i < subs.length; i++) {
@@ -446,10 +475,10 @@ export class StompConnection implements SessionConnection {
     clearInterval(this.sendTimer);
     clearInterval(this.flowTimer);
     this.backlog = undefined;
-    this.transactions.clear();
+    this.txs?.clear();
     // Unacknowledged queue messages go back to their queues, flagged redelivered.
-    for (const sub of [...this.subscriptions.values()]) closeSubscription(this, sub, false);
-    this.router.queues.ownerGone(this.id);
+    if (this.subsById) for (const sub of [...this.subsById.values()]) closeSubscription(this, sub, false);
+    if (this.ownsQueues) this.router.queues.ownerGone(this.id);
     if (wasConnected && this.session) this.router.detach(this.session, this);
   }
 

@@ -76,6 +76,7 @@ export function handleSubscribe(c: StompConnection, f: StompFrame): void {
         ...subscriptionQueue(c.router, false),
         exclusiveOwner: c.id,
       });
+      c.ownsQueues = true;
     }
     register(c, sub);
     const list = c.topicSubscriptions.get(filter);
