@@ -6,7 +6,6 @@ import { randomBytes } from "node:crypto";
 import type { Principal } from "../../core/auth.js";
 import type { Logger } from "../../core/logger.js";
 import { isExpired, type Message, type QoS } from "../../core/message.js";
-import type { Delivery as QueueDelivery } from "../../core/queues/index.js";
 import type { Router } from "../../core/router.js";
 import type {
   CloseReason,
@@ -35,7 +34,8 @@ import { handleSubscribe } from "./handlers/subscribe.js";
 import { bufferInTransaction, handleAbort, handleBegin, handleCommit } from "./handlers/transaction.js";
 import { closeSubscription, handleUnsubscribe } from "./handlers/unsubscribe.js";
 import type { StompOptions } from "./options.js";
-import { encodeTail, topicTail } from "./outgoing.js";
+import { sendTopicMessage } from "./outgoing.js";
+import { listenTo } from "./stream-events.js";
 import type { StompSubscription } from "./subscription.js";
 
 type State = "awaiting-connect" | "connecting" | "connected" | "closed";
@@ -147,11 +147,7 @@ export class StompConnection implements SessionConnection {
       connectedAt: Date.now(),
     };
     this.connectTimer = setTimeout(onConnectTimeout, o.connectTimeoutMs, this);
-    (stream as OwnedStream)[OWNER] = this;
-    stream.on("data", onStreamData);
-    stream.on("error", onStreamError);
-    stream.on("close", onStreamClose);
-    stream.on("drain", onStreamDrain);
+    listenTo(stream, this);
   }
 
   // ---- input ----------------------------------------------------------------------------------
@@ -332,30 +328,9 @@ export class StompConnection implements SessionConnection {
     }
   }
 
-  /** A MESSAGE from the topic tree, straight out (ack:auto): dropped for a reader that is too slow. */
-  sendTopicMessage(sub: StompSubscription, message: Message): void {
-    if (this.stream.writableLength > this.options.maxBufferedBytes) {
-      this.router.stats.messagesDropped++;
-      return;
-    }
-    this.router.stats.messagesSent++;
-    this.write(Buffer.from(`${sub.prefix}${++this.messageCounter}\n`));
-    this.write(topicTail(message, this.version));
-  }
-
-  /** A MESSAGE from a named queue (a /queue/ subscription, or the queue behind a topic subscription). */
-  sendQueueMessage(sub: StompSubscription, d: QueueDelivery): void {
-    this.router.stats.messagesSent++;
-    const ackId = `${sub.number}-${d.tag}`;
-    let head = `${sub.prefix}${ackId}\n`;
-    if (sub.needsAck && this.version === "1.2") head += `ack:${ackId}\n`;
-    if (d.redelivered) head += "redelivered:true\n";
-    this.write(Buffer.from(head));
-    const tail =
-      sub.kind === "queue"
-        ? encodeTail(d.message, sub.destination, this.version)
-        : topicTail(d.message, this.version);
-    this.write(tail);
+  /** The `message-id` of the next MESSAGE that needs no ack. */
+  nextMessageId(): number {
+    return ++this.messageCounter;
   }
 
   private setConsumerFlow(flowing: boolean): void {
@@ -396,7 +371,7 @@ export class StompConnection implements SessionConnection {
       const s = subs[i]!;
       if (s.readChecked && !this.router.auth.authorize(this.principal!, "subscribe", message.topic)) continue;
       if (s.feedQueue) s.feedQueue.publish(message, { persistent: false });
-      else this.sendTopicMessage(s, message);
+      else sendTopicMessage(this, s, message);
     }
   }
 
@@ -498,25 +473,6 @@ function unknownCommand(command: string, version: StompVersion): StompFrameError
     `unknown command ${command}`,
     `${command} is not a client frame of STOMP ${version}`,
   );
-}
-
-const OWNER = Symbol("stompConnection");
-type OwnedStream = ByteStream & { [OWNER]: StompConnection };
-
-function onStreamData(this: ByteStream, chunk: Buffer): void {
-  (this as OwnedStream)[OWNER].onData(chunk);
-}
-
-function onStreamError(this: ByteStream, err: Error): void {
-  (this as OwnedStream)[OWNER].log.debug("stomp: socket error", { error: err.message });
-}
-
-function onStreamClose(this: ByteStream): void {
-  (this as OwnedStream)[OWNER].onClose();
-}
-
-function onStreamDrain(this: ByteStream): void {
-  (this as OwnedStream)[OWNER].onDrain();
 }
 
 function uncork(c: StompConnection): void {

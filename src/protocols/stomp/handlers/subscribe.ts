@@ -11,6 +11,7 @@ import type { StompConnection } from "../connection.js";
 import { filterOf, parseDestination } from "../destination.js";
 import { subscriptionQueue } from "../durable.js";
 import { required, StompFrameError } from "../errors.js";
+import { sendQueueMessage } from "../outgoing.js";
 import { type AckMode, StompSubscription } from "../subscription.js";
 import { findOrCreate, queueAclName } from "./send.js";
 
@@ -118,7 +119,7 @@ function consume(c: StompConnection, sub: StompSubscription, queueName: string, 
       prefetch,
       noAck: !sub.needsAck,
       owner: c.id,
-      onMessage: (d) => c.sendQueueMessage(sub, d),
+      onMessage: (d) => sendQueueMessage(c, sub, d),
       onCancel: () => {
         // The queue was deleted under the subscription (by AMQP, an admin): tell the client.
         c.fail("queue deleted", `the queue behind subscription '${sub.id}' was deleted`);
