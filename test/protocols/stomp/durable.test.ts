@@ -243,3 +243,45 @@ test("a durable subscription keeps at most mqtt.maxQueuedMessages while away, th
     await b.close();
   }
 });
+
+test("resubscribing a durable subscription to another topic moves it there", {
+  timeout: 20_000,
+}, async () => {
+  const b = await startTestBroker();
+  try {
+    const { client: a } = await RawStomp.connect(b.stompPort, LOGIN);
+    a.send("SUBSCRIBE", [
+      ["id", "m"],
+      ["destination", "/topic/first"],
+      ["durable", "true"],
+      ["receipt", "r"],
+    ]);
+    await a.waitReceipt("r");
+    a.destroy();
+    const { client: again } = await RawStomp.connect(b.stompPort, LOGIN);
+    again.send("SUBSCRIBE", [
+      ["id", "m"],
+      ["destination", "/topic/second"],
+      ["durable", "true"],
+      ["receipt", "r2"],
+    ]);
+    await again.waitReceipt("r2");
+    again.send("SEND", [["destination", "/topic/first"]], "old");
+    again.send(
+      "SEND",
+      [
+        ["destination", "/topic/second"],
+        ["receipt", "p"],
+      ],
+      "new",
+    );
+    await again.waitReceipt("p");
+    const [m] = await again.waitMessages(1);
+    assert.equal(m!.body.toString(), "new");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(again.messages().length, 1);
+    again.destroy();
+  } finally {
+    await b.close();
+  }
+});

@@ -313,3 +313,39 @@ test("/topic/ with ack:client goes through a private queue: unacked messages bou
     await b.close();
   }
 });
+
+test("STOMP 1.0: SUBSCRIBE without id is named by its destination; UNSUBSCRIBE by destination", {
+  timeout: 10_000,
+}, async () => {
+  const b = await startTestBroker();
+  try {
+    const c = await client(b, "1.0");
+    c.send("SUBSCRIBE", [
+      ["destination", "/topic/old.school"],
+      ["receipt", "s"],
+    ]);
+    await c.waitReceipt("s");
+    c.send("SEND", [["destination", "/topic/old.school"]], "hi");
+    const [m] = await c.waitMessages(1);
+    assert.equal(header(m!, "subscription"), "/topic/old.school");
+    c.send("UNSUBSCRIBE", [
+      ["destination", "/topic/old.school"],
+      ["receipt", "u"],
+    ]);
+    await c.waitReceipt("u");
+    c.send(
+      "SEND",
+      [
+        ["destination", "/topic/old.school"],
+        ["receipt", "p"],
+      ],
+      "gone",
+    );
+    await c.waitReceipt("p");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(c.messages().length, 1);
+  } finally {
+    closeAll();
+    await b.close();
+  }
+});
