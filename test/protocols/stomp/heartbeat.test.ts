@@ -35,19 +35,19 @@ test("the broker sends heart-beats at the negotiated interval when it has nothin
 test("a client that stops beating gets ERROR 'heart-beat timeout' and is closed; one that beats stays", {
   timeout: 15_000,
 }, async () => {
-  const b = await startTestBroker({ stomp: { heartbeatSendMs: 0, heartbeatReceiveMs: 300 } });
+  const b = await startTestBroker({ stomp: { heartbeatSendMs: 0, heartbeatReceiveMs: 500 } });
   try {
-    const { client: silent } = await RawStomp.connect(b.stompPort, [["heart-beat", "300,0"]]);
-    const { client: beating } = await RawStomp.connect(b.stompPort, [["heart-beat", "300,0"]]);
+    const { client: silent } = await RawStomp.connect(b.stompPort, [["heart-beat", "500,0"]]);
+    const { client: beating } = await RawStomp.connect(b.stompPort, [["heart-beat", "500,0"]]);
     const timer = setInterval(() => beating.write("\n"), 150);
     try {
       const t0 = Date.now();
       const e = await silent.waitCommand("ERROR", 5000);
       assert.equal(header(e, "message"), "heart-beat timeout");
-      assert.match(e.body.toString(), /within 600 ms/);
+      assert.match(e.body.toString(), /within 1000 ms/);
       await silent.waitClose();
-      assert.ok(Date.now() - t0 >= 450, "not before two intervals");
-      await new Promise((r) => setTimeout(r, 800));
+      assert.ok(Date.now() - t0 >= 900, "not before two intervals");
+      await new Promise((r) => setTimeout(r, 1500));
       assert.equal(beating.closed, false);
     } finally {
       clearInterval(timer);
