@@ -133,3 +133,46 @@ test("a durable subscription made by stompit (client-id) is resumed by stompjs w
     await b.close();
   }
 });
+
+test("stompit acknowledges and nacks (client-individual) in the version it negotiated", {
+  timeout: 20_000,
+}, async () => {
+  const b = await startTestBroker();
+  const it = await stompitConnect(b.stompPort);
+  try {
+    const seen: Array<{ body: string; redelivered: boolean }> = [];
+    it.subscribe(
+      { destination: "/queue/it-acks", ack: "client-individual" },
+      (err: Error | null, message: { headers: Record<string, string> }) => {
+        if (err) return;
+        stompitBody(message).then(
+          (body) => {
+            seen.push({ body: body.toString(), redelivered: message.headers.redelivered === "true" });
+            // The first delivery is refused (back to the queue), the second acknowledged.
+            if (seen.length === 1) it.nack(message);
+            else it.ack(message);
+          },
+          () => {},
+        );
+      },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    stompitSend(it, { destination: "/queue/it-acks" }, "task");
+    const q = () => b.handle.router.queues.find("it-acks");
+    await withTimeout(
+      (async () => {
+        while (seen.length < 2 || (q()?.unackedCount ?? 1) > 0) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      5000,
+      `ack (seen ${seen.length})`,
+    );
+    assert.deepEqual(seen, [
+      { body: "task", redelivered: false },
+      { body: "task", redelivered: true },
+    ]);
+    assert.equal(q()!.messageCount, 0);
+  } finally {
+    await new Promise((r) => it.disconnect(r));
+    await b.close();
+  }
+});
