@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { packageVersion } from "./cli/version.js";
 import { checkAnonymousPolicy } from "./config/policy.js";
 import type { Config } from "./config/schema.js";
-import { mqttTlsEnabled } from "./config/schema.js";
+import { mqttTlsEnabled, stompTlsEnabled } from "./config/schema.js";
 import { createAuth } from "./core/auth/file-auth.js";
 import type { Auth } from "./core/auth.js";
 import type { Logger } from "./core/logger.js";
@@ -15,6 +15,7 @@ import { SysPublisher } from "./core/sys-topics.js";
 import { MqttAdapter } from "./protocols/mqtt/adapter.js";
 import type { EnhancedAuthMethod } from "./protocols/mqtt/enhanced-auth.js";
 import { mqttOptionsFrom } from "./protocols/mqtt/options.js";
+import { STOMP_WS_PROTOCOLS, StompAdapter } from "./protocols/stomp/adapter.js";
 import { createStore } from "./store/create-store.js";
 import type { Store } from "./store/store.js";
 import { createHttpServer } from "./transports/http.js";
@@ -34,7 +35,7 @@ export interface BrokerOverrides {
 export interface BrokerHandle {
   readonly router: Router;
   /** The ports actually bound (useful with port 0). */
-  readonly ports: { mqtt?: number; mqtts?: number; http?: number };
+  readonly ports: { mqtt?: number; mqtts?: number; http?: number; stomp?: number; stomps?: number };
   /** Re-reads the users and ACL files (SIGHUP); a broken file keeps the old ones. */
   reloadAuth(): Promise<void>;
   close(): Promise<void>;
@@ -61,9 +62,12 @@ export async function startBroker(
   const m = config.mqtt;
   const mqtt = new MqttAdapter(router, mqttOptionsFrom(m, overrides.mqttAuthMethods), log);
   const accept = mqtt.accept.bind(mqtt);
+  const { port: stompPort, tlsPort: stompTlsPort, ...stompOptions } = config.stomp;
+  const stomp = new StompAdapter(router, stompOptions, log);
+  const acceptStomp = stomp.accept.bind(stomp);
 
   const listeners: Listener[] = [];
-  const ports: { mqtt?: number; mqtts?: number; http?: number } = {};
+  const ports: { mqtt?: number; mqtts?: number; http?: number; stomp?: number; stomps?: number } = {};
   const host = config.host;
   try {
     if (m.port !== "off") {
@@ -87,13 +91,28 @@ export async function startBroker(
       ports.mqtts = l.port;
       log.info("mqtts listening", { host, port: l.port });
     }
+    if (stompPort !== "off") {
+      const l = await listenTcp({ host, port: stompPort }, acceptStomp);
+      listeners.push(l);
+      ports.stomp = l.port;
+      log.info("stomp listening", { host, port: l.port });
+    }
+    if (stompTlsEnabled(config) && tlsFiles && stompTlsPort !== "off") {
+      const l = await listenTls({ host, port: stompTlsPort, ...tlsFiles }, acceptStomp);
+      listeners.push(l);
+      ports.stomps = l.port;
+      log.info("stomps listening", { host, port: l.port });
+    }
     if (config.http.port !== "off") {
-      const http = createHttpServer({ host, port: config.http.port, maxPayload: m.maxPacketSize + 16 });
+      // Each protocol enforces its own limit with its own error; the WebSocket limit is the largest.
+      const maxPayload = Math.max(m.maxPacketSize, config.stomp.maxFrameSize) + 16;
+      const http = createHttpServer({ host, port: config.http.port, maxPayload });
       http.addWebSocketEndpoint("/mqtt", ["mqtt", "mqttv3.1"], accept);
+      http.addWebSocketEndpoint("/stomp", STOMP_WS_PROTOCOLS, stomp.acceptWebSocket.bind(stomp));
       const l = await http.listen();
       listeners.push(l);
       ports.http = l.port;
-      log.info("http listening (WebSocket MQTT at /mqtt)", { host, port: l.port });
+      log.info("http listening (WebSocket MQTT at /mqtt, STOMP at /stomp)", { host, port: l.port });
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
@@ -113,6 +132,7 @@ export async function startBroker(
       // listeners go away, then the store commits what is left.
       await router.close();
       await mqtt.drained(1000);
+      await stomp.drained(1000);
       await Promise.all(listeners.map((l) => l.close()));
       await store.close();
     })();

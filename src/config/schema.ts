@@ -62,6 +62,26 @@ export interface MqttConfig {
   maxBufferedBytes: number;
 }
 
+/** STOMP listeners and limits (src/protocols/stomp/options.ts explains each). */
+export interface StompConfig {
+  port: Port;
+  /** STOMP over TLS; active only when tls.cert and tls.key are configured. */
+  tlsPort: Port;
+  maxFrameSize: number;
+  maxHeaders: number;
+  maxHeaderLength: number;
+  heartbeatSendMs: number;
+  heartbeatReceiveMs: number;
+  connectTimeoutMs: number;
+  maxBufferedBytes: number;
+  maxSubscriptions: number;
+  maxTransactionFrames: number;
+  /** The `host` header clients must send; "" = any. */
+  virtualHost: string;
+  /** Ready messages in a queue past which its publishers are no longer read (0 = no limit). */
+  queueFlowLimit: number;
+}
+
 export interface HttpConfig {
   /** One HTTP server: WebSocket endpoints by path (MQTT at /mqtt) and the admin API. */
   port: Port;
@@ -85,6 +105,7 @@ export interface Config {
   auth: AuthConfig;
   tls: TlsConfig;
   mqtt: MqttConfig;
+  stomp: StompConfig;
   http: HttpConfig;
   sys: SysConfig;
 }
@@ -129,6 +150,22 @@ const MQTT_SPEC = {
   maxBufferedBytes: int(65_536, 4_294_967_295),
 } satisfies Record<keyof MqttConfig, FieldSpec>;
 
+const STOMP_SPEC = {
+  port: port(),
+  tlsPort: port(),
+  maxFrameSize: int(1024, 268_435_455),
+  maxHeaders: int(8, 65_535),
+  maxHeaderLength: int(256, 1_048_576),
+  heartbeatSendMs: int(0, 3_600_000),
+  heartbeatReceiveMs: int(0, 3_600_000),
+  connectTimeoutMs: int(100, 3_600_000),
+  maxBufferedBytes: int(65_536, 4_294_967_295),
+  maxSubscriptions: int(1, 1_000_000),
+  maxTransactionFrames: int(1, 10_000_000),
+  virtualHost: { kind: "string" },
+  queueFlowLimit: int(0, 100_000_000),
+} satisfies Record<keyof StompConfig, FieldSpec>;
+
 export const CONFIG_SPEC = {
   host: { kind: "string" },
   dataDir: path(),
@@ -142,6 +179,7 @@ export const CONFIG_SPEC = {
     FieldSpec
   >),
   mqtt: section(MQTT_SPEC),
+  stomp: section(STOMP_SPEC),
   http: section({ port: port() } satisfies Record<keyof HttpConfig, FieldSpec>),
   sys: section({ intervalMs: int(100, 3_600_000) } satisfies Record<keyof SysConfig, FieldSpec>),
 } satisfies Record<keyof Config, FieldSpec>;
@@ -149,4 +187,9 @@ export const CONFIG_SPEC = {
 /** True when MQTT over TLS should listen: a certificate and key are configured and the port is not off. */
 export function mqttTlsEnabled(config: Config): boolean {
   return config.mqtt.tlsPort !== "off" && config.tls.cert !== undefined && config.tls.key !== undefined;
+}
+
+/** True when STOMP over TLS should listen: a certificate and key are configured and the port is not off. */
+export function stompTlsEnabled(config: Config): boolean {
+  return config.stomp.tlsPort !== "off" && config.tls.cert !== undefined && config.tls.key !== undefined;
 }

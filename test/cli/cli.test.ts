@@ -66,6 +66,8 @@ test("--help, help and start --help describe the commands and flags", async () =
     "--store",
     "--mqtt-port",
     "--mqtts-port",
+    "--stomp-port",
+    "--stomps-port",
     "--http-port",
     "--log-level",
     "--allow-anonymous",
@@ -169,6 +171,8 @@ test("start runs until SIGTERM, then shuts down and exits 0", async () => {
         "off",
         "--mqtts-port",
         "off",
+        "--stomp-port",
+        "0",
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );

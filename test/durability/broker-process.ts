@@ -39,6 +39,8 @@ export async function startBroker(opts: {
     String(opts.port ?? 0),
     "--http-port",
     "off",
+    "--stomp-port",
+    "0",
     "--data-dir",
     opts.dataDir,
   ];

@@ -1,7 +1,7 @@
 /** Starts a real broker on 127.0.0.1 with ephemeral ports and a memory store, for integration tests. */
 import { type BrokerHandle, type BrokerOverrides, startBroker } from "../../src/broker.js";
 import { defaultConfig } from "../../src/config/defaults.js";
-import type { Config, MqttConfig } from "../../src/config/schema.js";
+import type { Config, MqttConfig, StompConfig } from "../../src/config/schema.js";
 import { AllowAllAuth } from "../../src/core/auth.js";
 import { createLogger, nullLogger } from "../../src/core/logger.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
@@ -12,12 +12,16 @@ export interface TestBroker {
   httpPort: number;
   mqttUrl: string;
   wsUrl: string;
+  /** STOMP over TCP (port 0 unless opts.stomp says otherwise) and over WebSocket at /stomp. */
+  stompPort: number;
+  stompWsUrl: string;
   store: MemoryStore;
   close(): Promise<void>;
 }
 
 export interface TestBrokerOptions extends BrokerOverrides {
   mqtt?: Partial<MqttConfig>;
+  stomp?: Partial<StompConfig>;
   config?: (c: Config) => void;
 }
 
@@ -30,6 +34,9 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   config.http.port = 0;
   config.sys.intervalMs = 60_000;
   Object.assign(config.mqtt, opts.mqtt);
+  config.stomp.port = 0;
+  config.stomp.tlsPort = "off";
+  Object.assign(config.stomp, opts.stomp);
   opts.config?.(config);
   const store = (opts.store as MemoryStore | undefined) ?? new MemoryStore();
   const log = process.env.SWITCHBOARD_TEST_LOG ? createLogger("debug") : nullLogger;
@@ -42,6 +49,8 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
     httpPort,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     wsUrl: `ws://127.0.0.1:${httpPort}/mqtt`,
+    stompPort: handle.ports.stomp ?? 0,
+    stompWsUrl: `ws://127.0.0.1:${httpPort}/stomp`,
     store,
     close: () => handle.close(),
   };

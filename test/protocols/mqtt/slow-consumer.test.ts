@@ -423,6 +423,8 @@ async function scenario(t: TestContext, stalledQoS: QoS): Promise<void> {
       "0",
       "--http-port",
       "off",
+      "--stomp-port",
+      "0",
       "--log-level",
       "info",
       "--config",

@@ -1,0 +1,2 @@
+/** stompit ships no types; the tests use a few calls of its callback API. */
+declare module "stompit";
