@@ -73,6 +73,8 @@ function switchboard(durability: "full" | "normal" | "relaxed"): Target {
         "0",
         "--http-port",
         "off",
+        "--wamp-port",
+        "off",
         "--data-dir",
         join(dir, "data"),
         "--config",

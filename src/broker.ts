@@ -15,6 +15,8 @@ import { SysPublisher } from "./core/sys-topics.js";
 import { MqttAdapter } from "./protocols/mqtt/adapter.js";
 import type { EnhancedAuthMethod } from "./protocols/mqtt/enhanced-auth.js";
 import { mqttOptionsFrom } from "./protocols/mqtt/options.js";
+import { WAMP_SUBPROTOCOLS, WampAdapter } from "./protocols/wamp/adapter.js";
+import { wampOptionsFrom } from "./protocols/wamp/options.js";
 import { createStore } from "./store/create-store.js";
 import type { Store } from "./store/store.js";
 import { createHttpServer } from "./transports/http.js";
@@ -34,7 +36,7 @@ export interface BrokerOverrides {
 export interface BrokerHandle {
   readonly router: Router;
   /** The ports actually bound (useful with port 0). */
-  readonly ports: { mqtt?: number; mqtts?: number; http?: number };
+  readonly ports: { mqtt?: number; mqtts?: number; http?: number; wamp?: number };
   /** Re-reads the users and ACL files (SIGHUP); a broken file keeps the old ones. */
   reloadAuth(): Promise<void>;
   close(): Promise<void>;
@@ -61,9 +63,10 @@ export async function startBroker(
   const m = config.mqtt;
   const mqtt = new MqttAdapter(router, mqttOptionsFrom(m, overrides.mqttAuthMethods), log);
   const accept = mqtt.accept.bind(mqtt);
+  const wamp = new WampAdapter(router, wampOptionsFrom(config.wamp), log);
 
   const listeners: Listener[] = [];
-  const ports: { mqtt?: number; mqtts?: number; http?: number } = {};
+  const ports: { mqtt?: number; mqtts?: number; http?: number; wamp?: number } = {};
   const host = config.host;
   try {
     if (m.port !== "off") {
@@ -90,10 +93,19 @@ export async function startBroker(
     if (config.http.port !== "off") {
       const http = createHttpServer({ host, port: config.http.port, maxPayload: m.maxPacketSize + 16 });
       http.addWebSocketEndpoint("/mqtt", ["mqtt", "mqttv3.1"], accept);
+      // Messages somewhat over the limit still arrive, so the session ends with a WAMP ABORT.
+      const wampLimit = config.wamp.maxMessageSize + 64 * 1024;
+      http.addWebSocketMessageEndpoint("/ws", WAMP_SUBPROTOCOLS, wamp.acceptWebSocket, wampLimit);
       const l = await http.listen();
       listeners.push(l);
       ports.http = l.port;
-      log.info("http listening (WebSocket MQTT at /mqtt)", { host, port: l.port });
+      log.info("http listening (WebSocket MQTT at /mqtt, WAMP at /ws)", { host, port: l.port });
+    }
+    if (config.wamp.port !== "off") {
+      const l = await listenTcp({ host, port: config.wamp.port }, wamp.acceptRawSocket);
+      listeners.push(l);
+      ports.wamp = l.port;
+      log.info("wamp rawsocket listening", { host, port: l.port });
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
@@ -112,7 +124,7 @@ export async function startBroker(
       // MQTT 5 clients get DISCONNECT 0x8B; every connection is ended and flushed before the
       // listeners go away, then the store commits what is left.
       await router.close();
-      await mqtt.drained(1000);
+      await Promise.all([mqtt.drained(1000), wamp.drained(1000)]);
       await Promise.all(listeners.map((l) => l.close()));
       await store.close();
     })();

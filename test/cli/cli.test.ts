@@ -67,6 +67,7 @@ test("--help, help and start --help describe the commands and flags", async () =
     "--mqtt-port",
     "--mqtts-port",
     "--http-port",
+    "--wamp-port",
     "--log-level",
     "--allow-anonymous",
   ]) {
@@ -166,6 +167,8 @@ test("start runs until SIGTERM, then shuts down and exits 0", async () => {
         "--mqtt-port",
         "0",
         "--http-port",
+        "off",
+        "--wamp-port",
         "off",
         "--mqtts-port",
         "off",

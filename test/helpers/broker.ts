@@ -10,7 +10,11 @@ export interface TestBroker {
   handle: BrokerHandle;
   mqttPort: number;
   httpPort: number;
+  /** WAMP RawSocket port. */
+  wampPort: number;
   mqttUrl: string;
+  /** WAMP over WebSocket: ws://127.0.0.1:<http>/ws */
+  wampUrl: string;
   wsUrl: string;
   store: MemoryStore;
   close(): Promise<void>;
@@ -28,6 +32,7 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   config.mqtt.port = 0;
   config.mqtt.tlsPort = "off";
   config.http.port = 0;
+  config.wamp.port = 0;
   config.sys.intervalMs = 60_000;
   Object.assign(config.mqtt, opts.mqtt);
   opts.config?.(config);
@@ -40,6 +45,8 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
     handle,
     mqttPort,
     httpPort,
+    wampPort: handle.ports.wamp ?? 0,
+    wampUrl: `ws://127.0.0.1:${httpPort}/ws`,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     wsUrl: `ws://127.0.0.1:${httpPort}/mqtt`,
     store,
