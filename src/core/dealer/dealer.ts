@@ -255,7 +255,7 @@ export class Dealer {
     this.clearTimer(call);
     call.state = "abandoned";
     call.caller.rpc?.calls.delete(call.requestId);
-    if (mode !== "skip") call.callee.interrupt(call, "killnowait", uri);
+    if (mode !== "skip" && call.callee.canCancel) call.callee.interrupt(call, "killnowait", uri);
     call.caller.error(call, uri, {});
   }
 
