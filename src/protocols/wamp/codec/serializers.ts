@@ -6,7 +6,7 @@
  * Base64 of the bytes (WAMP §2.3.1 "JSON": "\u0000" + base64). Encoding walks the value only to find
  * binary; a message without any is passed to JSON.stringify as it is.
  */
-import { Decoder as CborDecoder, Encoder as CborEncoder } from "cbor-x";
+import { Decoder as CborDecoder, Encoder as CborEncoder, type Options as CborOptions } from "cbor-x";
 import { Packr } from "msgpackr";
 
 export type SerializerName = "json" | "msgpack" | "cbor";
@@ -90,7 +90,9 @@ export const jsonSerializer: Serializer = {
   },
 };
 
+// WAMP ids reach 2^53 and arrive as 64-bit integers: decode them as numbers, not BigInt.
 const packr = new Packr({
+  int64AsType: "number",
   useRecords: false,
   mapsAsObjects: true,
   encodeUndefinedAsNil: true,
@@ -111,7 +113,11 @@ export const msgpackSerializer: Serializer = {
 };
 
 const cborEncoder = new CborEncoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
-const cborDecoder = new CborDecoder({ useRecords: false, mapsAsObjects: true });
+const cborDecoder = new CborDecoder({
+  useRecords: false,
+  mapsAsObjects: true,
+  int64AsNumber: true,
+} as CborOptions);
 
 export const cborSerializer: Serializer = {
   name: "cbor",
