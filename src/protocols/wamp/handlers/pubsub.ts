@@ -51,7 +51,8 @@ export function handleSubscribe(conn: WampConnection, [, request, options, topic
   if (scope === "none") return conn.sendError(MessageType.SUBSCRIBE, request, WampError.notAuthorized);
   const { sub, created } = ctx.subscriptions.subscribe(conn, topic, match as SubscriptionMatch);
   const session = conn.session!;
-  if (!conn.subscriptions.has(sub.id)) {
+  const isNew = !conn.subscriptions.has(sub.id);
+  if (isNew) {
     conn.subscriptions.set(sub.id, sub);
     const list = conn.byFilter.get(sub.filter);
     if (list === undefined) {
@@ -62,10 +63,13 @@ export function handleSubscribe(conn: WampConnection, [, request, options, topic
       conn.partlyAllowed ??= new Set();
       conn.partlyAllowed.add(sub.filter);
     }
+  }
+  // SUBSCRIBED first: a meta event about this very subscription may reach this session.
+  conn.send([MessageType.SUBSCRIBED, request, sub.id]);
+  if (isNew) {
     if (created) ctx.meta.subscriptionCreated(session, sub);
     ctx.meta.subscribed(session, sub);
   }
-  conn.send([MessageType.SUBSCRIBED, request, sub.id]);
   if (options.get_retained === true) sendRetained(conn, sub);
 }
 
