@@ -150,7 +150,11 @@ describe("WAMP bad input", () => {
       ["SUBSCRIBE to a URI with #", [32, 1, {}, "com.#"], 32],
       ["SUBSCRIBE to a URI with + (an MQTT wildcard in the core)", [32, 1, {}, "com.+.x"], 32],
       ["PUBLISH (acknowledged) to a trailing dot", [16, 1, { acknowledge: true }, "com.topic."], 16],
-      ["PUBLISH (acknowledged) to the reserved wamp. space", [16, 1, { acknowledge: true }, "wamp.fake.event"], 16],
+      [
+        "PUBLISH (acknowledged) to the reserved wamp. space",
+        [16, 1, { acknowledge: true }, "wamp.fake.event"],
+        16,
+      ],
       ["REGISTER in the reserved wamp. space", [64, 1, {}, "wamp.my.proc"], 64],
       ["REGISTER an empty URI", [64, 1, {}, ""], 64],
     ];

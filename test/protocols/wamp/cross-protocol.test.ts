@@ -48,7 +48,11 @@ describe("WAMP and MQTT share one topic space", () => {
   test("an MQTT publish reaches WAMP subscribers (exact, wildcard, prefix), mapped by content type", async () => {
     const events: Array<{ args: unknown[]; topic?: string }> = [];
     await wamp.session.subscribe("x2.dev.temp", (args: unknown[]) => events.push({ args }));
-    await wamp.session.subscribe("x2..temp", (args: unknown[], _k: unknown, d: { topic: string }) => events.push({ args, topic: d.topic }), { match: "wildcard" });
+    await wamp.session.subscribe(
+      "x2..temp",
+      (args: unknown[], _k: unknown, d: { topic: string }) => events.push({ args, topic: d.topic }),
+      { match: "wildcard" },
+    );
     await mqtt.publishAsync("x2/dev/temp", "21.5");
     await mqtt.publishAsync("x2/dev/temp", '{"t":21.5}', { properties: { contentType: "application/json" } });
     await mqtt.publishAsync("x2/dev/temp", Buffer.from([0xde, 0xad, 0xbe, 0xef]));
@@ -84,12 +88,19 @@ describe("WAMP and MQTT share one topic space", () => {
       const source = await connect(b.mqttUrl, { protocolVersion: 5 });
       const cases: Array<{ payload: Buffer; contentType?: string }> = [
         { payload: Buffer.from("plain text, ünïcödé ✓") },
-        { payload: Buffer.from('{"sensor":"t1","values":[1,2.5,null,true],"nested":{"a":"b"}}'), contentType: "application/json" },
+        {
+          payload: Buffer.from('{"sensor":"t1","values":[1,2.5,null,true],"nested":{"a":"b"}}'),
+          contentType: "application/json",
+        },
         { payload: Buffer.from([0x00, 0x01, 0xfe, 0xff, 0x80, 0x7f, 0xc3]) },
         { payload: Buffer.from("[1,2,3]"), contentType: "application/json" },
       ];
       for (const c of cases) {
-        await source.publishAsync(`rt/${serializer}/in`, c.payload, c.contentType ? { properties: { contentType: c.contentType } } : {});
+        await source.publishAsync(
+          `rt/${serializer}/in`,
+          c.payload,
+          c.contentType ? { properties: { contentType: c.contentType } } : {},
+        );
         const ev = await relay.next();
         assert.equal(ev[0], 36);
         relay.send([16, 2, {}, `rt.${serializer}.out`, ...ev.slice(4)]);

@@ -42,8 +42,14 @@ describe("WAMP meta API", () => {
       const m = await a.session.call("wamp.session.get", [other]);
       assert.equal(m.protocol, "mqtt");
       assert.equal(m.authid, "dev");
-      assert.deepEqual(await a.session.call("wamp.session.list", [["anonymous"]]), ids.filter((id) => id !== other));
-      await assert.rejects(a.session.call("wamp.session.get", [12345]), (e: { error: string }) => e.error === "wamp.error.no_such_session");
+      assert.deepEqual(
+        await a.session.call("wamp.session.list", [["anonymous"]]),
+        ids.filter((id) => id !== other),
+      );
+      await assert.rejects(
+        a.session.call("wamp.session.get", [12345]),
+        (e: { error: string }) => e.error === "wamp.error.no_such_session",
+      );
     } finally {
       await endClient(mqtt);
     }
@@ -52,7 +58,9 @@ describe("WAMP meta API", () => {
   test("wamp.session.on_join / on_leave fire for WAMP and MQTT sessions", async () => {
     const joins: Array<{ session: number; protocol?: string }> = [];
     const leaves: number[] = [];
-    await a.session.subscribe("wamp.session.on_join", (args: [{ session: number; protocol: string }]) => joins.push(args[0]));
+    await a.session.subscribe("wamp.session.on_join", (args: [{ session: number; protocol: string }]) =>
+      joins.push(args[0]),
+    );
     await a.session.subscribe("wamp.session.on_leave", (args: [number]) => leaves.push(args[0]));
     const x = await joinAutobahn(b, V);
     const mqtt = await connect(b.mqttUrl, { clientId: "meta-join" });
@@ -71,7 +79,10 @@ describe("WAMP meta API", () => {
     await a.session.call("wamp.session.kill", [victim.session.id]);
     const closed = await victim.closed;
     assert.equal(closed.details.reason, "wamp.close.killed");
-    await assert.rejects(a.session.call("wamp.session.kill", [a.session.id]), (e: { error: string }) => e.error === "wamp.error.invalid_argument");
+    await assert.rejects(
+      a.session.call("wamp.session.kill", [a.session.id]),
+      (e: { error: string }) => e.error === "wamp.error.invalid_argument",
+    );
   });
 
   test("wamp.registration.*: list, lookup, match, get, list_callees, count_callees, and the events", async () => {
@@ -90,15 +101,24 @@ describe("WAMP meta API", () => {
     assert.equal(await a.session.call("wamp.registration.lookup", ["com.none"]), null);
     assert.equal(await a.session.call("wamp.registration.match", ["com.meta.other"]), rp.id);
     const got = await a.session.call("wamp.registration.get", [r1.id]);
-    assert.deepEqual({ uri: got.uri, match: got.match, invoke: got.invoke }, { uri: "com.meta.proc", match: "exact", invoke: "roundrobin" });
-    assert.deepEqual((await a.session.call("wamp.registration.list_callees", [r1.id])).sort(), [a.session.id, c.session.id].sort());
+    assert.deepEqual(
+      { uri: got.uri, match: got.match, invoke: got.invoke },
+      { uri: "com.meta.proc", match: "exact", invoke: "roundrobin" },
+    );
+    assert.deepEqual(
+      (await a.session.call("wamp.registration.list_callees", [r1.id])).sort(),
+      [a.session.id, c.session.id].sort(),
+    );
     assert.equal(await a.session.call("wamp.registration.count_callees", [r1.id]), 2);
     await a.session.unregister(r2);
     await c.session.unregister(r1);
     await until(() => events.filter((e) => e === "on_delete").length === 1, "on_delete");
     assert.deepEqual(events.slice(0, 4), ["on_create", "on_register", "on_register", "on_create"]);
     assert.deepEqual(events.slice(-3), ["on_unregister", "on_unregister", "on_delete"]);
-    await assert.rejects(a.session.call("wamp.registration.get", [r1.id]), (e: { error: string }) => e.error === "wamp.error.no_such_registration");
+    await assert.rejects(
+      a.session.call("wamp.registration.get", [r1.id]),
+      (e: { error: string }) => e.error === "wamp.error.no_such_registration",
+    );
   });
 
   test("wamp.subscription.*: list, lookup, match, get, list/count_subscribers, get_events, and the events", async () => {
@@ -115,15 +135,25 @@ describe("WAMP meta API", () => {
     const list = await a.session.call("wamp.subscription.list");
     assert.ok(list.exact.includes(s1.id) && list.wildcard.includes(sw.id));
     assert.equal(await a.session.call("wamp.subscription.lookup", ["com.meta.topic"]), s1.id);
-    assert.equal(await a.session.call("wamp.subscription.lookup", ["com..topic", { match: "wildcard" }]), sw.id);
-    assert.deepEqual((await a.session.call("wamp.subscription.match", ["com.meta.topic"])).sort(), [s1.id, sw.id].sort());
+    assert.equal(
+      await a.session.call("wamp.subscription.lookup", ["com..topic", { match: "wildcard" }]),
+      sw.id,
+    );
+    assert.deepEqual(
+      (await a.session.call("wamp.subscription.match", ["com.meta.topic"])).sort(),
+      [s1.id, sw.id].sort(),
+    );
     const got = await a.session.call("wamp.subscription.get", [s1.id]);
     assert.deepEqual({ uri: got.uri, match: got.match }, { uri: "com.meta.topic", match: "exact" });
     assert.equal(await a.session.call("wamp.subscription.count_subscribers", [s1.id]), 2);
-    assert.deepEqual((await a.session.call("wamp.subscription.list_subscribers", [s1.id])).sort(), [a.session.id, c.session.id].sort());
+    assert.deepEqual(
+      (await a.session.call("wamp.subscription.list_subscribers", [s1.id])).sort(),
+      [a.session.id, c.session.id].sort(),
+    );
 
     // Event history (eventHistory: 10): newest first.
-    for (let i = 0; i < 3; i++) await c.session.publish("com.meta.topic", [i], { n: i }, { acknowledge: true });
+    for (let i = 0; i < 3; i++)
+      await c.session.publish("com.meta.topic", [i], { n: i }, { acknowledge: true });
     await delay(50);
     const history = await a.session.call("wamp.subscription.get_events", [s1.id, 2]);
     assert.deepEqual(

@@ -15,7 +15,10 @@ import { joinAutobahn, RawWamp, VARIANTS } from "../../helpers/wamp.js";
 
 const V = VARIANTS[0]!;
 
-async function authBroker(acl?: string, configure?: Parameters<typeof startTestBroker>[0]): Promise<TestBroker> {
+async function authBroker(
+  acl?: string,
+  configure?: Parameters<typeof startTestBroker>[0],
+): Promise<TestBroker> {
   const auth = new FileAuth({
     users: new Map([["alice", await hashPassword("alice-ticket")]]),
     challengeSecrets: parseWampCraFile(`${wampCraLine("bob", "service", "bob-secret")}\n`),
@@ -29,7 +32,11 @@ test("WELCOME: a random session id, the realm, authid/authrole/authmethod and th
   const b = await startTestBroker();
   const c = await RawWamp.ws(b);
   try {
-    const [, id, details] = (await c.hello("realm1", { authid: "me" })) as [number, number, Record<string, any>];
+    const [, id, details] = (await c.hello("realm1", { authid: "me" })) as [
+      number,
+      number,
+      Record<string, any>,
+    ];
     assert.ok(Number.isInteger(id) && id >= 1 && id <= 2 ** 53);
     assert.equal(details.realm, "realm1");
     assert.equal(details.authid, "me");
@@ -95,7 +102,11 @@ test("ticket authentication through the core Auth (users file): right ticket joi
       assert.equal(method, "ticket");
       return ticket;
     };
-    const ok = await joinAutobahn(b, V, { authmethods: ["ticket"], authid: "alice", onchallenge: onchallenge("alice-ticket") });
+    const ok = await joinAutobahn(b, V, {
+      authmethods: ["ticket"],
+      authid: "alice",
+      onchallenge: onchallenge("alice-ticket"),
+    });
     assert.equal(ok.session.id > 0, true);
     const me = await ok.session.call("wamp.session.get", [ok.session.id]);
     assert.deepEqual([me.authid, me.authrole, me.authmethod], ["alice", "user", "ticket"]);
@@ -114,12 +125,19 @@ test("WAMP-CRA with salted secrets: the client derives the key from salt/iterati
   try {
     const onchallenge = (secret: string) => (_s: unknown, method: string, extra: Record<string, any>) => {
       assert.equal(method, "wampcra");
-      assert.ok(extra.salt && extra.iterations && extra.keylen, "salted: salt, iterations and keylen are sent");
+      assert.ok(
+        extra.salt && extra.iterations && extra.keylen,
+        "salted: salt, iterations and keylen are sent",
+      );
       const key = autobahn.auth_cra.derive_key(secret, extra.salt, extra.iterations, extra.keylen);
       return autobahn.auth_cra.sign(key, extra.challenge);
     };
     for (const v of [VARIANTS[0]!, VARIANTS[4]!]) {
-      const ok = await joinAutobahn(b, v, { authmethods: ["wampcra"], authid: "bob", onchallenge: onchallenge("bob-secret") });
+      const ok = await joinAutobahn(b, v, {
+        authmethods: ["wampcra"],
+        authid: "bob",
+        onchallenge: onchallenge("bob-secret"),
+      });
       const me = await ok.session.call("wamp.session.get", [ok.session.id]);
       assert.deepEqual([me.authid, me.authrole, me.authmethod], ["bob", "service", "wampcra"]);
       await ok.close();
@@ -149,18 +167,30 @@ test("the one ACL decides publish, subscribe, call and register by authid; refus
   const b = await authBroker(acl);
   try {
     const signer = (_s: unknown, _m: string, extra: Record<string, any>) =>
-      autobahn.auth_cra.sign(autobahn.auth_cra.derive_key("bob-secret", extra.salt, extra.iterations, extra.keylen), extra.challenge);
+      autobahn.auth_cra.sign(
+        autobahn.auth_cra.derive_key("bob-secret", extra.salt, extra.iterations, extra.keylen),
+        extra.challenge,
+      );
     const bob = await joinAutobahn(b, V, { authmethods: ["wampcra"], authid: "bob", onchallenge: signer });
     const anon = await joinAutobahn(b, V);
     const denied = (e: { error: string }) => e.error === "wamp.error.not_authorized";
     await bob.session.register("com.svc.add", (a: number[]) => a[0]! + a[1]!);
-    await assert.rejects(bob.session.register("com.other.add", () => 0), denied);
-    await assert.rejects(anon.session.register("com.svc.mine", () => 0), denied);
+    await assert.rejects(
+      bob.session.register("com.other.add", () => 0),
+      denied,
+    );
+    await assert.rejects(
+      anon.session.register("com.svc.mine", () => 0),
+      denied,
+    );
     assert.equal(await anon.session.call("com.svc.add", [1, 2]), 3);
     await assert.rejects(bob.session.call("com.svc.add", [1, 2]), denied);
     const got: unknown[] = [];
     await bob.session.subscribe("com.feed.a", (args: unknown[]) => got.push(args[0]));
-    await assert.rejects(anon.session.subscribe("com.feed.a", () => {}), denied);
+    await assert.rejects(
+      anon.session.subscribe("com.feed.a", () => {}),
+      denied,
+    );
     await anon.session.publish("com.feed.a", ["x"], undefined, { acknowledge: true });
     await assert.rejects(anon.session.publish("com.secret", ["x"], undefined, { acknowledge: true }), denied);
     await new Promise((r) => setTimeout(r, 50));

@@ -55,7 +55,10 @@ for (const s of SERIALIZERS) {
     });
 
     test("register and call with positional and keyword arguments", async () => {
-      await callee.register("com.wampy.mul", (d: Any) => ({ argsList: [d.argsList[0] * d.argsDict.by], argsDict: { unit: "x" } }));
+      await callee.register("com.wampy.mul", (d: Any) => ({
+        argsList: [d.argsList[0] * d.argsDict.by],
+        argsDict: { unit: "x" },
+      }));
       const r: Any = await caller.call("com.wampy.mul", { argsList: [6], argsDict: { by: 7 } });
       assert.deepEqual(r.argsList, [42]);
       assert.deepEqual(r.argsDict, { unit: "x" });
@@ -63,7 +66,11 @@ for (const s of SERIALIZERS) {
 
     test("an application error reaches the caller with its URI and arguments", async () => {
       await callee.register("com.wampy.fail", () => {
-        throw Object.assign(new Error("nope"), { error: "com.app.nope", argsList: [1], argsDict: { why: "test" } });
+        throw Object.assign(new Error("nope"), {
+          error: "com.app.nope",
+          argsList: [1],
+          argsDict: { why: "test" },
+        });
       });
       await assert.rejects(caller.call("com.wampy.fail"), (e: Any) => {
         assert.equal(e.errorUri, "com.app.nope");
@@ -71,13 +78,21 @@ for (const s of SERIALIZERS) {
         assert.deepEqual(e.argsDict, { why: "test" });
         return true;
       });
-      await assert.rejects(caller.call("com.wampy.none"), (e: Any) => e.errorUri === "wamp.error.no_such_procedure");
+      await assert.rejects(
+        caller.call("com.wampy.none"),
+        (e: Any) => e.errorUri === "wamp.error.no_such_procedure",
+      );
     });
 
     test("pattern-based and shared registrations", async () => {
-      await callee.register("com.wampy.pre", (d: Any) => ({ argsList: ["prefix", d.details.procedure] }), { match: "prefix" });
+      await callee.register("com.wampy.pre", (d: Any) => ({ argsList: ["prefix", d.details.procedure] }), {
+        match: "prefix",
+      });
       await callee.register("com.wampy..w", () => ({ argsList: ["wildcard"] }), { match: "wildcard" });
-      assert.deepEqual(((await caller.call("com.wampy.pre.x")) as Any).argsList, ["prefix", "com.wampy.pre.x"]);
+      assert.deepEqual(((await caller.call("com.wampy.pre.x")) as Any).argsList, [
+        "prefix",
+        "com.wampy.pre.x",
+      ]);
       assert.deepEqual(((await caller.call("com.wampy.zz.w")) as Any).argsList, ["wildcard"]);
       await callee.register("com.wampy.rr", () => ({ argsList: ["A"] }), { invoke: "roundrobin" });
       await caller.register("com.wampy.rr", () => ({ argsList: ["B"] }), { invoke: "roundrobin" });
@@ -94,7 +109,9 @@ for (const s of SERIALIZERS) {
       progressive.send([64, 1, {}, "com.wampy.progress"]);
       assert.equal((await progressive.next())[0], 65);
       const progress: unknown[] = [];
-      const result = caller.call("com.wampy.progress", null, { progress_callback: (p: Any) => void progress.push(p.argsList[0]) } as Any);
+      const result = caller.call("com.wampy.progress", null, {
+        progress_callback: (p: Any) => void progress.push(p.argsList[0]),
+      } as Any);
       const inv = await progressive.next();
       assert.equal(inv[0], 68);
       assert.equal((inv[3] as { receive_progress?: boolean }).receive_progress, true);
@@ -109,7 +126,10 @@ for (const s of SERIALIZERS) {
 
     test("call timeout and call canceling", async () => {
       await callee.register("com.wampy.slow", () => new Promise(() => {}));
-      await assert.rejects(caller.call("com.wampy.slow", null, { timeout: 100 } as Any), (e: Any) => e.errorUri === "wamp.error.timeout");
+      await assert.rejects(
+        caller.call("com.wampy.slow", null, { timeout: 100 } as Any),
+        (e: Any) => e.errorUri === "wamp.error.timeout",
+      );
       const pending = caller.call("com.wampy.slow").then(
         () => "resolved",
         (e: Any) => e.errorUri,
@@ -123,8 +143,13 @@ for (const s of SERIALIZERS) {
     test("publish and subscribe: args and kwargs, exclude_me, eligible, prefix and wildcard, retained", async () => {
       const events: Any[] = [];
       await callee.subscribe("com.wampy.t", (e: Any) => void events.push(e));
-      await caller.publish("com.wampy.t", { argsList: [1], argsDict: { a: 1 } }, { acknowledge: true } as Any);
-      await caller.publish("com.wampy.t", { argsList: [2] }, { acknowledge: true, eligible: [caller.getSessionId()] } as Any);
+      await caller.publish("com.wampy.t", { argsList: [1], argsDict: { a: 1 } }, {
+        acknowledge: true,
+      } as Any);
+      await caller.publish("com.wampy.t", { argsList: [2] }, {
+        acknowledge: true,
+        eligible: [caller.getSessionId()],
+      } as Any);
       await until(() => events.length === 1, "one event");
       assert.deepEqual(events[0].argsList, [1]);
       assert.deepEqual(events[0].argsDict, { a: 1 });
@@ -134,14 +159,21 @@ for (const s of SERIALIZERS) {
       const other: Any[] = [];
       await caller.subscribe("com.wampy.own", (e: Any) => void own.push(e));
       await callee.subscribe("com.wampy.own", (e: Any) => void other.push(e));
-      await caller.publish("com.wampy.own", { argsList: ["x"] }, { acknowledge: true, exclude_me: true } as Any);
+      await caller.publish("com.wampy.own", { argsList: ["x"] }, {
+        acknowledge: true,
+        exclude_me: true,
+      } as Any);
       await until(() => other.length === 1, "the other subscriber's event");
       await delay(30);
       assert.equal(own.length, 0);
 
       const pattern: string[] = [];
-      await callee.subscribe("com.wampy.p", (e: Any) => void pattern.push(e.details.topic), { match: "prefix" });
-      await callee.subscribe("com.wampy..w", (e: Any) => void pattern.push(e.details.topic), { match: "wildcard" });
+      await callee.subscribe("com.wampy.p", (e: Any) => void pattern.push(e.details.topic), {
+        match: "prefix",
+      });
+      await callee.subscribe("com.wampy..w", (e: Any) => void pattern.push(e.details.topic), {
+        match: "wildcard",
+      });
       await caller.publish("com.wampy.p.1", { argsList: [0] }, { acknowledge: true } as Any);
       await caller.publish("com.wampy.x.w", { argsList: [0] }, { acknowledge: true } as Any);
       await until(() => pattern.length === 2, "pattern events");
@@ -154,7 +186,9 @@ for (const s of SERIALIZERS) {
       assert.equal((await raw.next())[0], 17);
       raw.close();
       const retained: Any[] = [];
-      await callee.subscribe("com.wampy.ret", (e: Any) => void retained.push(e), { get_retained: true } as Any);
+      await callee.subscribe("com.wampy.ret", (e: Any) => void retained.push(e), {
+        get_retained: true,
+      } as Any);
       await until(() => retained.length === 1, "retained event");
       assert.deepEqual(retained[0].argsList, ["kept"]);
     });
@@ -182,7 +216,9 @@ test("wampy authenticates with ticket and with WAMP-CRA (salted secret)", async 
     });
     assert.ok(c.getSessionId());
     await c.disconnect();
-    await assert.rejects(join(b, undefined, { authid: "alice", authmethods: ["ticket"], onChallenge: () => "bad" }));
+    await assert.rejects(
+      join(b, undefined, { authid: "alice", authmethods: ["ticket"], onChallenge: () => "bad" }),
+    );
   } finally {
     await b.close();
   }
