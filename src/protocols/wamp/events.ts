@@ -5,10 +5,10 @@
  * (DESIGN.md hot-path rules: encode once per (protocol, variant)).
  */
 import type { RpcPayload } from "../../core/dealer/index.js";
-import { topicToDotted } from "../../core/dotted-names.js";
 import type { Message } from "../../core/message.js";
 import { type Dict, MessageType } from "./codec/messages.js";
 import type { Serializer } from "./codec/serializers.js";
+import { topicToUri } from "./codec/uri.js";
 import { decodePayload } from "./payload.js";
 import type { WampSubscription } from "./subscriptions.js";
 
@@ -43,7 +43,7 @@ export function setEventInfo(
 ): EventInfo {
   const info: EventInfo = {
     publication: newPublicationId(),
-    uri: topicToDotted(m.topic),
+    uri: topicToUri(m.topic),
     payload,
     publisher,
     frames: undefined,
@@ -57,7 +57,7 @@ export function eventInfo(m: Message): EventInfo {
   if (info === undefined) {
     info = {
       publication: newPublicationId(),
-      uri: topicToDotted(m.topic),
+      uri: topicToUri(m.topic),
       payload: undefined,
       publisher: undefined,
       frames: undefined,

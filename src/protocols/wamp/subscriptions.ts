@@ -6,8 +6,9 @@
  */
 
 import { type RpcPayload, wildcardMatches } from "../../core/dealer/index.js";
-import { dottedToTopic, topicToDotted } from "../../core/dotted-names.js";
+import { dottedToTopic } from "../../core/dotted-names.js";
 import type { Message } from "../../core/message.js";
+import { topicToUri, uriToTopic } from "./codec/uri.js";
 
 export type SubscriptionMatch = "exact" | "prefix" | "wildcard";
 
@@ -51,11 +52,14 @@ export class WampSubscription {
  * checked per message by WampSubscription.accepts.
  */
 export function subscriptionFilter(uri: string, match: SubscriptionMatch): string {
-  if (match === "exact") return dottedToTopic(uri);
+  if (match === "exact") return uriToTopic(uri);
   const parts = uri.split(".");
-  if (match === "wildcard") return parts.map((p) => (p === "" ? "+" : dottedToTopic(p))).join("/");
-  parts.pop(); // the last component may be partial: "a.b" also covers "a.bc"
-  return [...parts.map(dottedToTopic), "#"].join("/");
+  const levels = parts.map(dottedToTopic);
+  if (parts.length > 1 && parts[0] === "wamp") levels[0] = "$wamp"; // the router's URI space (uriToTopic)
+  if (match === "wildcard") return levels.map((l, i) => (parts[i] === "" ? "+" : l)).join("/");
+  levels.pop(); // the last component may be partial: "a.b" also covers "a.bc"
+  levels.push("#");
+  return levels.join("/");
 }
 
 export class SubscriptionRegistry {
@@ -128,7 +132,7 @@ export class SubscriptionRegistry {
     const h = sub.history;
     if (h === undefined || sub.lastRecorded === m) return;
     sub.lastRecorded = m;
-    h.push({ timestamp: m.timestamp, publication, topic: topicToDotted(m.topic), payload });
+    h.push({ timestamp: m.timestamp, publication, topic: topicToUri(m.topic), payload });
     if (h.length > this.historyLimit) h.shift();
   }
 }

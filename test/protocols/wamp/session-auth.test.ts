@@ -15,6 +15,9 @@ import { joinAutobahn, RawWamp, VARIANTS } from "../../helpers/wamp.js";
 
 const V = VARIANTS[0]!;
 
+// biome-ignore lint/suspicious/noExplicitAny: WAMP dicts as clients see them
+type WampDict = Record<string, any>;
+
 async function authBroker(
   acl?: string,
   configure?: Parameters<typeof startTestBroker>[0],
@@ -32,11 +35,7 @@ test("WELCOME: a random session id, the realm, authid/authrole/authmethod and th
   const b = await startTestBroker();
   const c = await RawWamp.ws(b);
   try {
-    const [, id, details] = (await c.hello("realm1", { authid: "me" })) as [
-      number,
-      number,
-      Record<string, any>,
-    ];
+    const [, id, details] = (await c.hello("realm1", { authid: "me" })) as [number, number, WampDict];
     assert.ok(Number.isInteger(id) && id >= 1 && id <= 2 ** 53);
     assert.equal(details.realm, "realm1");
     assert.equal(details.authid, "me");
@@ -123,7 +122,7 @@ test("ticket authentication through the core Auth (users file): right ticket joi
 test("WAMP-CRA with salted secrets: the client derives the key from salt/iterations/keylen and signs; a wrong secret is refused", async () => {
   const b = await authBroker();
   try {
-    const onchallenge = (secret: string) => (_s: unknown, method: string, extra: Record<string, any>) => {
+    const onchallenge = (secret: string) => (_s: unknown, method: string, extra: WampDict) => {
       assert.equal(method, "wampcra");
       assert.ok(
         extra.salt && extra.iterations && extra.keylen,
@@ -166,7 +165,7 @@ test("the one ACL decides publish, subscribe, call and register by authid; refus
   ].join("\n");
   const b = await authBroker(acl);
   try {
-    const signer = (_s: unknown, _m: string, extra: Record<string, any>) =>
+    const signer = (_s: unknown, _m: string, extra: WampDict) =>
       autobahn.auth_cra.sign(
         autobahn.auth_cra.derive_key("bob-secret", extra.salt, extra.iterations, extra.keylen),
         extra.challenge,

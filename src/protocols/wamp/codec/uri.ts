@@ -10,6 +10,8 @@
  * topics, where `+` is a wildcard; see docs/wamp.md). Procedures may.
  */
 
+import { dottedToTopic, topicToDotted } from "../../../core/dotted-names.js";
+
 export type UriCheck = "strict" | "loose";
 
 const DOT = 0x2e;
@@ -59,4 +61,21 @@ export function isValidUri(uri: string, mode: UriCheck, allowEmpty = false): boo
 /** URIs starting with "wamp." are reserved for the router (WAMP §2.1.1.1). */
 export function isReservedUri(uri: string): boolean {
   return uri.startsWith("wamp.");
+}
+
+const RESERVED_TOPIC_PREFIX = "$wamp/";
+
+/**
+ * WAMP topic URI -> core topic. `a.b.c` is `a/b/c` (dots and slashes swap, as for every dotted
+ * protocol: core/dotted-names.ts). The router's own URI space `wamp.` (meta events) lives under
+ * `$wamp/`: a `$` topic, so MQTT's `#` and `+/...` do not match it [MQTT-4.7.2-1] and an MQTT client
+ * sees meta events only when it asks for `$wamp/...`.
+ */
+export function uriToTopic(uri: string): string {
+  return isReservedUri(uri) ? `$${dottedToTopic(uri)}` : dottedToTopic(uri);
+}
+
+/** Core topic -> WAMP topic URI (the inverse of uriToTopic). */
+export function topicToUri(topic: string): string {
+  return topic.startsWith(RESERVED_TOPIC_PREFIX) ? topicToDotted(topic.slice(1)) : topicToDotted(topic);
 }

@@ -6,7 +6,6 @@
  * WAMP subscribers receive every protocol's messages.
  */
 import { subscribeScope } from "../../../core/auth.js";
-import { dottedToTopic } from "../../../core/dotted-names.js";
 import { createMessage } from "../../../core/message.js";
 import type { RecipientFilter } from "../../../core/recipients.js";
 import { authIdOf, authRoleOf } from "../../../core/recipients.js";
@@ -19,7 +18,7 @@ import {
   type Unsubscribe,
   WampError,
 } from "../codec/messages.js";
-import { isReservedUri, isValidUri } from "../codec/uri.js";
+import { isReservedUri, isValidUri, uriToTopic } from "../codec/uri.js";
 import type { WampConnection } from "../connection.js";
 import { encodeEvent, eventInfo, type PublisherIdentity, setEventInfo } from "../events.js";
 import { encodePayload } from "../payload.js";
@@ -126,7 +125,7 @@ export function handlePublish(
     return;
   }
   const ctx = conn.ctx;
-  const canonical = dottedToTopic(topic);
+  const canonical = uriToTopic(topic);
   if (!ctx.router.auth.authorize(conn.principal!, "publish", canonical)) {
     if (ack) conn.sendError(MessageType.PUBLISH, request, WampError.notAuthorized);
     return;

@@ -5,10 +5,10 @@
  * built while nobody subscribes to anything.
  */
 import type { Registration } from "../../../core/dealer/index.js";
-import { dottedToTopic } from "../../../core/dotted-names.js";
 import { createMessage } from "../../../core/message.js";
 import type { Router } from "../../../core/router.js";
 import type { Session } from "../../../core/session.js";
+import { uriToTopic } from "../codec/uri.js";
 import { setEventInfo } from "../events.js";
 import { encodePayload } from "../payload.js";
 import type { WampSubscription } from "../subscriptions.js";
@@ -52,7 +52,7 @@ export class MetaEvents {
     if (this.router.subscriptionCount === 0 || this.router.isClosed) return;
     const values = args();
     const { payload, properties } = encodePayload(values, undefined);
-    const m = createMessage(dottedToTopic(uri), payload, 0, false, properties);
+    const m = createMessage(uriToTopic(uri), payload, 0, false, properties);
     setEventInfo(m, { args: values }, undefined);
     this.router.publish(m);
   }
