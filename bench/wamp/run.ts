@@ -127,7 +127,8 @@ async function main(): Promise<void> {
         const url = router === "switchboard" ? `ws://127.0.0.1:${port}/ws` : `ws://127.0.0.1:${port}/`;
         try {
           const m = await runGen(sc, url, r.pid, genCore, o);
-          ((results[sc] ??= { switchboard: [], "fox-wamp": [] })[router] ??= []).push(m);
+          results[sc] ??= { switchboard: [], "fox-wamp": [] };
+          results[sc][router].push(m);
           console.log(`round ${round} ${sc} ${router}: ${JSON.stringify(m)}`);
         } finally {
           await r.stop();
