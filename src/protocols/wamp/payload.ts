@@ -21,6 +21,7 @@
 import { isUtf8 } from "node:buffer";
 import type { RpcPayload } from "../../core/dealer/index.js";
 import { type Message, type MessageProperties, NO_PROPERTIES } from "../../core/message.js";
+import type { RecipientFilter } from "../../core/recipients.js";
 import { binaryToJson, jsonToBinary } from "./codec/serializers.js";
 
 export const WAMP_CONTENT_TYPE = "application/x-wamp+json";
@@ -56,8 +57,63 @@ export function encodePayload(
     }
   }
   const body = JSON.stringify(binaryToJson([args ?? [], kwargs ?? {}]));
-  return { payload: Buffer.from(body), properties: { contentType: WAMP_CONTENT_TYPE } };
+  return { payload: Buffer.from(body), properties: WAMP_PROPERTIES };
 }
+
+/**
+ * A core message published by a WAMP client. When its payload needs JSON, the JSON is only made
+ * when someone reads `payload` (another protocol's subscriber, the retained store): WAMP
+ * subscribers get the arguments as values (events.ts), so a WAMP-to-WAMP event is never encoded
+ * twice (DESIGN.md: no JSON per message on the hot path).
+ */
+class WampPublishedMessage implements Message {
+  qos = 0 as const;
+  publisherUser: string | undefined = undefined;
+  encoded: Message["encoded"] = undefined;
+  recipients: RecipientFilter | undefined = undefined;
+  readonly timestamp = Date.now();
+  private bytes: Buffer | undefined;
+
+  constructor(
+    readonly topic: string,
+    public properties: MessageProperties,
+    readonly retain: boolean,
+    readonly publisherId: string,
+    private readonly args: unknown[] | undefined,
+    private readonly kwargs: Record<string, unknown> | undefined,
+  ) {}
+
+  get payload(): Buffer {
+    this.bytes ??= encodePayload(this.args, this.kwargs).payload;
+    return this.bytes;
+  }
+
+  set payload(b: Buffer) {
+    this.bytes = b;
+  }
+}
+
+/** The core message for a WAMP PUBLISH (see the module comment for the mapping). */
+export function createWampMessage(
+  topic: string,
+  args: unknown[] | undefined,
+  kwargs: Record<string, unknown> | undefined,
+  retain: boolean,
+  publisherId: string,
+): Message {
+  // Retained messages are copied by the stores with a spread, which would miss a getter: eager.
+  if (!retain && (hasKeys(kwargs) || (args !== undefined && args.length > 1))) {
+    return new WampPublishedMessage(topic, WAMP_PROPERTIES, retain, publisherId, args, kwargs);
+  }
+  const v = args?.[0];
+  if (!retain && args?.length === 1 && !(v instanceof Uint8Array) && typeof v !== "string") {
+    return new WampPublishedMessage(topic, JSON_CONTENT, retain, publisherId, args, kwargs);
+  }
+  const { payload, properties } = encodePayload(args, kwargs);
+  return { topic, payload, qos: 0, retain, properties, publisherId, timestamp: Date.now() };
+}
+
+const WAMP_PROPERTIES: MessageProperties = Object.freeze({ contentType: WAMP_CONTENT_TYPE });
 
 function isJsonType(ct: string): boolean {
   return ct === "application/json" || ct.endsWith("+json") || ct.startsWith("application/json;");

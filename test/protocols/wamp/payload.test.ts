@@ -2,7 +2,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createMessage } from "../../../src/core/message.js";
-import { decodePayload, encodePayload, WAMP_CONTENT_TYPE } from "../../../src/protocols/wamp/payload.js";
+import {
+  createWampMessage,
+  decodePayload,
+  encodePayload,
+  WAMP_CONTENT_TYPE,
+} from "../../../src/protocols/wamp/payload.js";
 
 function roundTrip(args: unknown[] | undefined, kwargs?: Record<string, unknown>) {
   const { payload, properties } = encodePayload(args, kwargs);
@@ -51,4 +56,18 @@ test("messages from other protocols: JSON content types are decoded, other UTF-8
   assert.deepEqual(m("not json", "application/json"), { args: ["not json"] }, "invalid JSON: text");
   assert.deepEqual(m("[1]", WAMP_CONTENT_TYPE), { args: ["[1]"] }, "not [args, kwargs]: text");
   assert.deepEqual(m(Buffer.from([0xc3, 0x28])), { args: [Buffer.from([0xc3, 0x28])] });
+});
+
+test("a WAMP-published message makes its JSON only when the payload is read, and then the same bytes", () => {
+  const m = createWampMessage("t", [1, { a: 2 }], { k: true }, false, "pub");
+  assert.equal(m.properties.contentType, WAMP_CONTENT_TYPE);
+  assert.equal(m.payload.toString(), '[[1,{"a":2}],{"k":true}]');
+  assert.equal(m.payload, m.payload, "encoded once");
+  const retained = createWampMessage("t", [42], undefined, true, "pub");
+  assert.equal(
+    { ...retained }.payload.toString(),
+    "42",
+    "retained messages are plain objects (stores spread them)",
+  );
+  assert.equal(createWampMessage("t", ["s"], undefined, false, "pub").properties.payloadIsUtf8, true);
 });

@@ -6,7 +6,6 @@
  * WAMP subscribers receive every protocol's messages.
  */
 import { subscribeScope } from "../../../core/auth.js";
-import { createMessage } from "../../../core/message.js";
 import type { RecipientFilter } from "../../../core/recipients.js";
 import { authIdOf, authRoleOf } from "../../../core/recipients.js";
 import {
@@ -21,7 +20,7 @@ import {
 import { isReservedUri, isValidUri, uriToTopic } from "../codec/uri.js";
 import type { WampConnection } from "../connection.js";
 import { encodeEvent, eventInfo, type PublisherIdentity, setEventInfo } from "../events.js";
-import { encodePayload } from "../payload.js";
+import { createWampMessage } from "../payload.js";
 import { type SubscriptionMatch, subscriptionFilter, type WampSubscription } from "../subscriptions.js";
 
 const MATCHES: readonly string[] = ["exact", "prefix", "wildcard"];
@@ -136,8 +135,7 @@ export function handlePublish(
     return;
   }
   const session = conn.session!;
-  const { payload, properties } = encodePayload(args, kwargs);
-  const m = createMessage(canonical, payload, 0, options.retain === true, properties, session.clientId);
+  const m = createWampMessage(canonical, args, kwargs, options.retain === true, session.clientId);
   m.publisherUser = conn.principal!.username;
   if (recipients !== undefined) m.recipients = recipients;
   let publisher: PublisherIdentity | undefined;

@@ -5,12 +5,11 @@
  * built while nobody subscribes to anything.
  */
 import type { Registration } from "../../../core/dealer/index.js";
-import { createMessage } from "../../../core/message.js";
 import type { Router } from "../../../core/router.js";
 import type { Session } from "../../../core/session.js";
 import { uriToTopic } from "../codec/uri.js";
 import { setEventInfo } from "../events.js";
-import { encodePayload } from "../payload.js";
+import { createWampMessage } from "../payload.js";
 import type { WampSubscription } from "../subscriptions.js";
 import { registrationDetails, sessionDetails, subscriptionDetails } from "./details.js";
 
@@ -51,8 +50,7 @@ export class MetaEvents {
   private publish(uri: string, args: () => unknown[]): void {
     if (this.router.subscriptionCount === 0 || this.router.isClosed) return;
     const values = args();
-    const { payload, properties } = encodePayload(values, undefined);
-    const m = createMessage(uriToTopic(uri), payload, 0, false, properties);
+    const m = createWampMessage(uriToTopic(uri), values, undefined, false, "");
     setEventInfo(m, { args: values }, undefined);
     this.router.publish(m);
   }
