@@ -24,6 +24,12 @@ import { type Message, type MessageProperties, NO_PROPERTIES } from "../../core/
 import type { RecipientFilter } from "../../core/recipients.js";
 import { binaryToJson, jsonToBinary } from "./codec/serializers.js";
 
+/** A message's Arguments|list and ArgumentsKw|dict as the core's RpcPayload (absent ones left out). */
+export function argsOf(args: unknown[] | undefined, kwargs: Record<string, unknown> | undefined): RpcPayload {
+  if (kwargs !== undefined) return { args: args ?? [], kwargs };
+  return args !== undefined ? { args } : {};
+}
+
 export const WAMP_CONTENT_TYPE = "application/x-wamp+json";
 const TEXT: MessageProperties = Object.freeze({ payloadIsUtf8: true });
 const JSON_CONTENT: MessageProperties = Object.freeze({ contentType: "application/json" });

@@ -20,7 +20,7 @@ import {
 import { isReservedUri, isValidUri, uriToTopic } from "../codec/uri.js";
 import type { WampConnection } from "../connection.js";
 import { encodeEvent, eventInfo, type PublisherIdentity, setEventInfo } from "../events.js";
-import { createWampMessage } from "../payload.js";
+import { argsOf, createWampMessage } from "../payload.js";
 import { type SubscriptionMatch, subscriptionFilter, type WampSubscription } from "../subscriptions.js";
 
 const MATCHES: readonly string[] = ["exact", "prefix", "wildcard"];
@@ -146,11 +146,7 @@ export function handlePublish(
       publisher_authrole: authRoleOf(session),
     };
   }
-  const info = setEventInfo(
-    m,
-    kwargs !== undefined ? { args: args ?? [], kwargs } : args !== undefined ? { args } : {},
-    publisher,
-  );
+  const info = setEventInfo(m, argsOf(args, kwargs), publisher);
   ctx.router.stats.messagesReceived++;
   ctx.router.publish(m);
   if (ack) conn.send([MessageType.PUBLISHED, request, info.publication]);

@@ -25,6 +25,7 @@ import {
 } from "../codec/messages.js";
 import { isReservedUri, isValidUri } from "../codec/uri.js";
 import { appendPayload, type WampConnection } from "../connection.js";
+import { argsOf } from "../payload.js";
 
 const MATCHES: readonly string[] = ["exact", "prefix", "wildcard"];
 
@@ -78,7 +79,7 @@ export function handleCall(conn: WampConnection, [, request, options, procedure,
       args: ["timeout must be a non-negative integer (ms)"],
     });
   }
-  const payload = kwargs !== undefined ? { args: args ?? [], kwargs } : args !== undefined ? { args } : {};
+  const payload = argsOf(args, kwargs);
   const r = ctx.router.dealer.call(conn.endpoint!, request, procedure, payload, {
     timeoutMs: timeout,
     receiveProgress: options.receive_progress === true,
@@ -102,7 +103,7 @@ export function handleCancel(conn: WampConnection, [, request, options]: Cancel)
 }
 
 export function handleYield(conn: WampConnection, [, invocation, options, args, kwargs]: Yield): void {
-  const payload = kwargs !== undefined ? { args: args ?? [], kwargs } : args !== undefined ? { args } : {};
+  const payload = argsOf(args, kwargs);
   conn.ctx.router.dealer.yield(conn.endpoint!, invocation, payload, options.progress === true);
 }
 
@@ -112,6 +113,6 @@ export function handleError(conn: WampConnection, [, type, invocation, , uri, ar
     return conn.abort(WampError.protocolViolation, `ERROR for message type ${type}`);
   if (!isValidUri(uri, "loose"))
     return conn.abort(WampError.protocolViolation, "ERROR with an invalid error URI");
-  const payload = kwargs !== undefined ? { args: args ?? [], kwargs } : args !== undefined ? { args } : {};
+  const payload = argsOf(args, kwargs);
   conn.ctx.router.dealer.calleeError(conn.endpoint!, invocation, uri, payload);
 }
