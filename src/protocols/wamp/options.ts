@@ -1,4 +1,5 @@
 /** The WAMP adapter's settings (config key `wamp`, README "Configuration reference"). */
+import { DEFAULT_CONFIG } from "../../config/defaults.js";
 import type { WampConfig } from "../../config/schema.js";
 import type { UriCheck } from "./codec/uri.js";
 
@@ -14,18 +15,9 @@ export interface WampOptions {
   maxBufferedBytes: number;
 }
 
-export const DEFAULT_WAMP_OPTIONS: WampOptions = {
-  realms: ["realm1"],
-  autoCreateRealms: false,
-  anonymousRealms: ["*"],
-  maxMessageSize: 1_048_576,
-  uriCheck: "loose",
-  eventHistory: 0,
-  helloTimeoutMs: 10_000,
-  maxBufferedBytes: 8 * 1024 * 1024,
-};
-
 export function wampOptionsFrom(c: WampConfig): WampOptions {
   const { port: _port, ...rest } = c;
   return { ...rest };
 }
+
+export const DEFAULT_WAMP_OPTIONS: WampOptions = wampOptionsFrom(DEFAULT_CONFIG.wamp);
