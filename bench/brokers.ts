@@ -61,6 +61,10 @@ function command(name: BrokerName, port: number, dir: string): string[] {
         String(port),
         "--http-port",
         "off",
+        "--wamp-port",
+        "off",
+        "--stomp-port",
+        "off",
         "--log-level",
         "warn",
         "--data-dir",
@@ -105,7 +109,21 @@ export async function startBroker(
   core: number | undefined,
 ): Promise<RunningBroker> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  const argv = command(name, port, dir);
+  const r = await startPinned(name, command(name, port, dir), port, core, dir);
+  return { ...r, name };
+}
+
+/**
+ * Starts `argv` (pinned to `core` with taskset when given) and waits until it listens on `port`.
+ * `dir` is removed when it stops. Used by every benchmark here (MQTT and WAMP).
+ */
+export async function startPinned(
+  name: string,
+  argv: string[],
+  port: number,
+  core: number | undefined,
+  dir: string,
+): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const full = core === undefined ? argv : ["taskset", "-c", String(core), ...argv];
   const child = spawn(full[0] as string, full.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
@@ -129,5 +147,5 @@ export async function startBroker(
     await stop();
     throw new Error(`${name}: ${(err as Error).message}\n${stderr}`);
   }
-  return { name, port, pid: child.pid as number, stop };
+  return { port, pid: child.pid as number, stop };
 }

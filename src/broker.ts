@@ -16,6 +16,8 @@ import { MqttAdapter } from "./protocols/mqtt/adapter.js";
 import type { EnhancedAuthMethod } from "./protocols/mqtt/enhanced-auth.js";
 import { mqttOptionsFrom } from "./protocols/mqtt/options.js";
 import { STOMP_WS_PROTOCOLS, StompAdapter } from "./protocols/stomp/adapter.js";
+import { WAMP_SUBPROTOCOLS, WampAdapter } from "./protocols/wamp/adapter.js";
+import { wampOptionsFrom } from "./protocols/wamp/options.js";
 import { createStore } from "./store/create-store.js";
 import type { Store } from "./store/store.js";
 import { createHttpServer } from "./transports/http.js";
@@ -32,10 +34,20 @@ export interface BrokerOverrides {
   mqttAuthMethods?: Map<string, EnhancedAuthMethod>;
 }
 
+/** The ports actually bound, by listener (useful with port 0). */
+export interface BrokerPorts {
+  mqtt?: number;
+  mqtts?: number;
+  http?: number;
+  stomp?: number;
+  stomps?: number;
+  wamp?: number;
+}
+
 export interface BrokerHandle {
   readonly router: Router;
   /** The ports actually bound (useful with port 0). */
-  readonly ports: { mqtt?: number; mqtts?: number; http?: number; stomp?: number; stomps?: number };
+  readonly ports: BrokerPorts;
   /** Re-reads the users and ACL files (SIGHUP); a broken file keeps the old ones. */
   reloadAuth(): Promise<void>;
   close(): Promise<void>;
@@ -65,9 +77,10 @@ export async function startBroker(
   const { port: stompPort, tlsPort: stompTlsPort, ...stompOptions } = config.stomp;
   const stomp = new StompAdapter(router, stompOptions, log);
   const acceptStomp = stomp.accept.bind(stomp);
+  const wamp = new WampAdapter(router, wampOptionsFrom(config.wamp), log);
 
   const listeners: Listener[] = [];
-  const ports: { mqtt?: number; mqtts?: number; http?: number; stomp?: number; stomps?: number } = {};
+  const ports: BrokerPorts = {};
   const host = config.host;
   try {
     if (m.port !== "off") {
@@ -109,10 +122,22 @@ export async function startBroker(
       const http = createHttpServer({ host, port: config.http.port, maxPayload });
       http.addWebSocketEndpoint("/mqtt", ["mqtt", "mqttv3.1"], accept);
       http.addWebSocketEndpoint("/stomp", STOMP_WS_PROTOCOLS, stomp.acceptWebSocket.bind(stomp));
+      // Messages somewhat over the limit still arrive, so the session ends with a WAMP ABORT.
+      const wampLimit = config.wamp.maxMessageSize + 64 * 1024;
+      http.addWebSocketMessageEndpoint("/ws", WAMP_SUBPROTOCOLS, wamp.acceptWebSocket, wampLimit);
       const l = await http.listen();
       listeners.push(l);
       ports.http = l.port;
-      log.info("http listening (WebSocket MQTT at /mqtt, STOMP at /stomp)", { host, port: l.port });
+      log.info("http listening (WebSocket MQTT at /mqtt, STOMP at /stomp, WAMP at /ws)", {
+        host,
+        port: l.port,
+      });
+    }
+    if (config.wamp.port !== "off") {
+      const l = await listenTcp({ host, port: config.wamp.port }, wamp.acceptRawSocket);
+      listeners.push(l);
+      ports.wamp = l.port;
+      log.info("wamp rawsocket listening", { host, port: l.port });
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
@@ -131,8 +156,7 @@ export async function startBroker(
       // MQTT 5 clients get DISCONNECT 0x8B; every connection is ended and flushed before the
       // listeners go away, then the store commits what is left.
       await router.close();
-      await mqtt.drained(1000);
-      await stomp.drained(1000);
+      await Promise.all([mqtt.drained(1000), stomp.drained(1000), wamp.drained(1000)]);
       await Promise.all(listeners.map((l) => l.close()));
       await store.close();
     })();

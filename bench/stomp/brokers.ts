@@ -94,6 +94,8 @@ async function startSwitchboard(core: number | undefined): Promise<RunningStompB
       "off",
       "--stomp-port",
       String(port),
+      "--wamp-port",
+      "off",
       "--log-level",
       "warn",
       "--data-dir",

@@ -59,7 +59,8 @@ function fail(msg: string): number {
   return 1;
 }
 
-async function readPassword(): Promise<string | Error> {
+/** The secret from the terminal (asked twice) or the first line of stdin. */
+export async function readPassword(): Promise<string | Error> {
   let password: string;
   if (process.stdin.isTTY) {
     password = await promptHidden("Password: ");

@@ -2,10 +2,11 @@
 
 import { ConfigError } from "../config/load.js";
 import { UsageError } from "./args.js";
-import { mainHelp, passwdHelp, startHelp } from "./help.js";
+import { mainHelp, passwdHelp, startHelp, wampcraHelp } from "./help.js";
 import { passwdCommand } from "./passwd.js";
 import { startCommand } from "./start.js";
 import { packageVersion } from "./version.js";
+import { wampcraCommand } from "./wampcra.js";
 
 /** Runs the command; resolves with the exit code, or undefined when the process should keep running. */
 export async function run(argv: readonly string[]): Promise<number | undefined> {
@@ -24,13 +25,21 @@ export async function run(argv: readonly string[]): Promise<number | undefined> 
       case "-h":
       case "help":
         process.stdout.write(
-          rest[0] === "start" ? startHelp() : rest[0] === "passwd" ? passwdHelp() : mainHelp(),
+          rest[0] === "start"
+            ? startHelp()
+            : rest[0] === "passwd"
+              ? passwdHelp()
+              : rest[0] === "wampcra"
+                ? wampcraHelp()
+                : mainHelp(),
         );
         return 0;
       case "start":
         return await startCommand(rest);
       case "passwd":
         return await passwdCommand(rest);
+      case "wampcra":
+        return await wampcraCommand(rest);
       default:
         throw new UsageError(
           command.startsWith("-") ? `unknown option ${command}` : `unknown command "${command}"`,

@@ -43,6 +43,17 @@ export const DEFAULT_CONFIG: Readonly<Config> = deepFreeze({
     queueFlowLimit: 100_000,
   },
   http: { port: 8080 },
+  wamp: {
+    port: 8081,
+    realms: ["realm1"],
+    autoCreateRealms: false,
+    anonymousRealms: ["*"],
+    maxMessageSize: 1_048_576,
+    uriCheck: "loose",
+    eventHistory: 0,
+    helloTimeoutMs: 10_000,
+    maxBufferedBytes: 8 * 1024 * 1024,
+  },
   sys: { intervalMs: 5000 },
 });
 

@@ -188,6 +188,12 @@ function coerce(
     case "enum":
       if (typeof value === "string" && field.values.includes(value)) return value;
       throw new ConfigError(name, `must be one of ${field.values.map((v) => JSON.stringify(v)).join(", ")}`);
+    case "names": {
+      const list = fromString && typeof value === "string" ? value.split(",").map((v) => v.trim()) : value;
+      if (!Array.isArray(list) || list.some((v) => typeof v !== "string" || v.trim() === ""))
+        throw new ConfigError(name, "must be a list of non-empty strings");
+      return list.map((v: string) => v.trim());
+    }
     case "section":
       throw new ConfigError(name, "is a section, not a value");
   }
@@ -217,6 +223,7 @@ async function checkFilesReadable(config: Config): Promise<void> {
   const files: Array<[string, string | undefined]> = [
     ["auth.usersFile", config.auth.usersFile],
     ["auth.aclFile", config.auth.aclFile],
+    ["auth.wampcraFile", config.auth.wampcraFile],
     ["tls.cert", config.tls.cert],
     ["tls.key", config.tls.key],
     ["tls.ca", config.tls.ca],

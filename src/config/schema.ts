@@ -25,6 +25,8 @@ export interface AuthConfig {
   usersFile?: string;
   /** ACL file; absent = every authenticated client may do everything. */
   aclFile?: string;
+  /** WAMP-CRA secrets file (`authid:role:$wampcra$...` lines, see docs/wamp.md); absent = no WAMP-CRA. */
+  wampcraFile?: string;
 }
 
 export interface TlsConfig {
@@ -87,6 +89,27 @@ export interface HttpConfig {
   port: Port;
 }
 
+export interface WampConfig {
+  /** WAMP RawSocket over TCP (WebSocket WAMP is at /ws on the HTTP port). */
+  port: Port;
+  /** Realms clients may join. */
+  realms: string[];
+  /** Create a realm when a client asks for one that is not configured. */
+  autoCreateRealms: boolean;
+  /** Realms anonymous clients may join ("*" = all); the global anonymous policy applies first. */
+  anonymousRealms: string[];
+  /** Largest WAMP message (bytes, serialized) accepted and sent, on every transport. */
+  maxMessageSize: number;
+  /** URI rules for URIs clients send: "loose" or "strict" (WAMP §2.1.1). */
+  uriCheck: "strict" | "loose";
+  /** Events kept per subscription for wamp.subscription.get_events (0 = none). */
+  eventHistory: number;
+  /** A connection that has not joined a realm within this time is closed. */
+  helloTimeoutMs: number;
+  /** Bytes buffered for a slow reader before events to it are dropped. */
+  maxBufferedBytes: number;
+}
+
 export interface SysConfig {
   /** How often $SYS/ topics are refreshed. */
   intervalMs: number;
@@ -107,6 +130,7 @@ export interface Config {
   mqtt: MqttConfig;
   stomp: StompConfig;
   http: HttpConfig;
+  wamp: WampConfig;
   sys: SysConfig;
 }
 
@@ -120,6 +144,8 @@ export type FieldSpec = (
   /** A file or directory path; relative paths in a config file are resolved against its directory. */
   | { kind: "path" }
   | { kind: "enum"; values: readonly string[] }
+  /** A list of non-empty strings (a flag gives them comma-separated). */
+  | { kind: "names" }
   | { kind: "section"; fields: SectionSpec }
 ) & { optional?: boolean };
 
@@ -166,6 +192,18 @@ const STOMP_SPEC = {
   queueFlowLimit: int(0, 100_000_000),
 } satisfies Record<keyof StompConfig, FieldSpec>;
 
+const WAMP_SPEC = {
+  port: port(),
+  realms: { kind: "names" },
+  autoCreateRealms: bool(),
+  anonymousRealms: { kind: "names" },
+  maxMessageSize: int(512, 16 * 1024 * 1024),
+  uriCheck: oneOf("strict", "loose"),
+  eventHistory: int(0, 100_000),
+  helloTimeoutMs: int(100, 3_600_000),
+  maxBufferedBytes: int(65_536, 4_294_967_295),
+} satisfies Record<keyof WampConfig, FieldSpec>;
+
 export const CONFIG_SPEC = {
   host: { kind: "string" },
   dataDir: path(),
@@ -173,7 +211,10 @@ export const CONFIG_SPEC = {
   durability: oneOf("full", "normal", "relaxed"),
   logLevel: oneOf("error", "warn", "info", "debug"),
   allowAnonymous: { kind: "bool", optional: true },
-  auth: section({ usersFile: path(true), aclFile: path(true) } satisfies Record<keyof AuthConfig, FieldSpec>),
+  auth: section({ usersFile: path(true), aclFile: path(true), wampcraFile: path(true) } satisfies Record<
+    keyof AuthConfig,
+    FieldSpec
+  >),
   tls: section({ cert: path(true), key: path(true), ca: path(true) } satisfies Record<
     keyof TlsConfig,
     FieldSpec
@@ -181,6 +222,7 @@ export const CONFIG_SPEC = {
   mqtt: section(MQTT_SPEC),
   stomp: section(STOMP_SPEC),
   http: section({ port: port() } satisfies Record<keyof HttpConfig, FieldSpec>),
+  wamp: section(WAMP_SPEC),
   sys: section({ intervalMs: int(100, 3_600_000) } satisfies Record<keyof SysConfig, FieldSpec>),
 } satisfies Record<keyof Config, FieldSpec>;
 

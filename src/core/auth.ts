@@ -41,6 +41,22 @@ export interface Auth {
    * delivers it. Optional: without it, authorize() decides "all" or "none".
    */
   subscribeScope?(principal: Principal, filter: string): SubscribeScope;
+  /**
+   * For challenge-response mechanisms (WAMP-CRA): the key the router signs a user's challenges
+   * with, or undefined when the user has none. Optional: without it such mechanisms are refused.
+   */
+  challengeSecret?(username: string): Promise<ChallengeSecret | undefined>;
+}
+
+/** A key shared with a client for challenge-response authentication, with its salting parameters. */
+export interface ChallengeSecret {
+  /** The HMAC key (for salted WAMP-CRA: the Base64 text of the derived key). */
+  key: Buffer;
+  /** The role the user gets. */
+  role: string;
+  salt?: string;
+  iterations?: number;
+  keylen?: number;
 }
 
 export type SubscribeScope = "all" | "some" | "none";

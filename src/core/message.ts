@@ -3,6 +3,8 @@
  * fields the same way (DESIGN.md "One model underneath").
  */
 
+import type { RecipientFilter } from "./recipients.js";
+
 export type QoS = 0 | 1 | 2;
 
 export interface MessageProperties {
@@ -49,6 +51,8 @@ export interface Message {
    * many subscribers is encoded once (DESIGN.md hot-path rules). Never persisted.
    */
   encoded?: EncodedCache;
+  /** Who may receive it beyond the subscription match (publisher exclusion, black/white lists). */
+  recipients?: RecipientFilter;
 }
 
 export function createMessage(

@@ -9,14 +9,23 @@ import type { ConnectionInfo, Session, SessionConnection } from "./session.js";
 
 export interface ClientRecord extends ConnectionInfo {
   clientId: string;
+  /** The session id of this connection (Session.id). */
+  sessionId: number;
   persistent: boolean;
   subscriptions: string[];
   queued: number;
   inflight: number;
 }
 
+/** Told of every session that joins or leaves, whatever its protocol (e.g. WAMP's session meta events). */
+export interface PresenceListener {
+  joined(session: Session, conn: SessionConnection): void;
+  left(session: Session, conn: SessionConnection): void;
+}
+
 export class Presence {
   private closed = false;
+  private readonly listeners: PresenceListener[] = [];
 
   constructor(private readonly router: Router) {}
 
@@ -40,12 +49,24 @@ export class Presence {
     return s?.connection ? this.record(s, s.connection) : undefined;
   }
 
+  listen(listener: PresenceListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** The connected session whose id (Session.id) is `id`. */
+  byId(id: number): Session | undefined {
+    for (const s of this.router.sessions.values()) if (s.connection && s.id === id) return s;
+    return undefined;
+  }
+
   connected(session: Session): void {
     const c = session.connection;
+    if (c) for (const l of this.listeners) l.joined(session, c);
     if (c && this.watched()) this.emit(session.clientId, "connected", this.record(session, c));
   }
 
   disconnected(session: Session, conn: SessionConnection): void {
+    for (const l of this.listeners) l.left(session, conn);
     if (!this.watched()) return;
     this.emit(session.clientId, "disconnected", {
       ...this.record(session, conn),
@@ -68,6 +89,7 @@ export class Presence {
   private record(s: Session, c: SessionConnection): ClientRecord {
     return {
       clientId: s.clientId,
+      sessionId: s.id,
       ...c.info,
       persistent: s.persistent,
       subscriptions: [...s.subscriptions.keys()],

@@ -6,11 +6,13 @@
  */
 import type { Store, StoredSession } from "../store/store.js";
 import type { Auth } from "./auth.js";
+import { Dealer } from "./dealer/index.js";
 import { DelayedWills } from "./delayed-wills.js";
 import type { Logger } from "./logger.js";
 import { detachFromReadBuffer, isExpired, type Message, type QoS } from "./message.js";
 import { Presence } from "./presence.js";
 import { QueueManager } from "./queues/index.js";
+import { admits } from "./recipients.js";
 import { RetainedIndex } from "./retained-index.js";
 import {
   type Delivery,
@@ -59,6 +61,8 @@ export class Router {
   readonly sessions = new Map<string, Session>();
   /** Named queues with competing consumers (AMQP and STOMP queues are built on them). */
   readonly queues: QueueManager;
+  /** Routed RPC: procedure registrations and calls of every protocol. */
+  readonly dealer = new Dealer();
   private readonly tree = new TopicTree<TreeEntry>();
   private readonly groups = new Map<string, ShareGroup>();
   private readonly retained = new RetainedIndex<Message>();
@@ -167,6 +171,7 @@ export class Router {
     const wasPersistent = session.persistent;
     session.expiryInterval = expiryInterval;
     session.disconnectedAt = undefined;
+    session.id = randomSessionId();
     session.connection = conn;
     if (session.persistent) this.saveSession(session);
     // A live session taken over with an expiry (it had none): its deliveries were never written.
@@ -423,6 +428,7 @@ export class Router {
     const session = sub.session;
     // No Local: never back to the session that published it ([MQTT-3.8.3-3]).
     if (sub.options.noLocal && message.publisherId === session.clientId) return;
+    if (message.recipients !== undefined && !admits(message.recipients, session, message.publisherId)) return;
     const qos = minQoS(message.qos, sub.options.qos);
     // Retain As Published: keep the flag, otherwise clear it on normal delivery ([MQTT-3.3.1-12/13]).
     const retain = sub.options.retainAsPublished ? message.retain : false;
@@ -511,6 +517,11 @@ export class Router {
   nextSeq(): number {
     return ++this.seq;
   }
+}
+
+/** A session id drawn uniformly from [1, 2^53] (WAMP §2.1.2: global scope ids are random). */
+function randomSessionId(): number {
+  return Math.floor(Math.random() * 2 ** 53) + 1;
 }
 
 function groupKey(group: ShareGroup): string {

@@ -48,6 +48,10 @@ export interface ConnectionInfo {
   remotePort: number;
   transport: string;
   username?: string;
+  /** Identity and role as the protocol names them (WAMP authid/authrole/authmethod), when it does. */
+  authId?: string;
+  authRole?: string;
+  authMethod?: string;
   connectedAt: number;
 }
 
@@ -74,6 +78,11 @@ export class Session {
   private qos2In: Set<number> | undefined;
   /** Payload bytes in `queue`, for the per-session byte bound. */
   queuedBytes = 0;
+  /**
+   * The id of the current connection's session, random in [1, 2^53] (WAMP §2.1.2 global scope),
+   * assigned by Router.attach for every protocol: the session meta API lists all of them.
+   */
+  id = 0;
   connection: SessionConnection | undefined;
   /** Seconds the session outlives its connection; 0 = ends with it; 0xFFFFFFFF = never. */
   expiryInterval = 0;

@@ -27,11 +27,23 @@ export interface HttpServerOptions {
 }
 
 export type WebSocketConnectionHandler = (stream: ByteStream, info: TransportInfo, protocol: string) => void;
+/** For message-oriented protocols (WAMP): the `ws` socket itself, frames and their kind intact. */
+export type WebSocketMessageHandler = (ws: WebSocket, info: TransportInfo, protocol: string) => void;
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface HttpServer {
   /** Serve WebSocket upgrades on `path` for clients offering one of `subprotocols` (or none). */
   addWebSocketEndpoint(path: string, subprotocols: string[], onConnection: WebSocketConnectionHandler): void;
+  /**
+   * Serve WebSocket upgrades on `path` for a message-oriented protocol: the client must offer one of
+   * `subprotocols` (WAMP §14.5.2); `maxPayload` bounds one message for this endpoint.
+   */
+  addWebSocketMessageEndpoint(
+    path: string,
+    subprotocols: string[],
+    onConnection: WebSocketMessageHandler,
+    maxPayload: number,
+  ): void;
   /** Serve a plain HTTP request on exact `method` and `path` (query string ignored). */
   addRoute(method: string, path: string, handler: RouteHandler): void;
   listen(): Promise<Listener>;
@@ -41,8 +53,10 @@ export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
 
 interface Endpoint {
   subprotocols: ReadonlySet<string>;
+  /** A subprotocol must be offered (message endpoints); byte endpoints accept none offered. */
+  requireSubprotocol: boolean;
   wss: WebSocketServer;
-  onConnection: WebSocketConnectionHandler;
+  onConnection: (ws: WebSocket, info: TransportInfo, protocol: string) => void;
 }
 
 export function createHttpServer(opts: HttpServerOptions): HttpServer {
@@ -69,27 +83,49 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     const endpoint = endpoints.get(pathOf(req.url));
     if (!endpoint) return refuseUpgrade(socket, 404);
     const offered = req.headers["sec-websocket-protocol"];
-    if (offered !== undefined && chooseProtocol(offered.split(","), endpoint.subprotocols) === false) {
+    if (
+      offered === undefined
+        ? endpoint.requireSubprotocol
+        : chooseProtocol(offered.split(","), endpoint.subprotocols) === false
+    ) {
       return refuseUpgrade(socket, 400);
     }
     endpoint.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const stream = new WebSocketStream(ws);
-      stream.on("error", ignoreError);
-      endpoint.onConnection(stream, transportInfo(socket, secure ? "wss" : "ws"), ws.protocol);
+      endpoint.onConnection(ws, transportInfo(socket, secure ? "wss" : "ws"), ws.protocol);
     });
   });
 
+  const addEndpoint = (
+    path: string,
+    subprotocols: string[],
+    requireSubprotocol: boolean,
+    payloadLimit: number,
+    onConnection: Endpoint["onConnection"],
+  ): void => {
+    const supported = new Set(subprotocols);
+    const wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false, // sockets are tracked by the HTTP server for close()
+      perMessageDeflate: false, // compression costs CPU per message on the hot path
+      maxPayload: payloadLimit,
+      handleProtocols: (protocols: Set<string>) => chooseProtocol(protocols, supported),
+    });
+    endpoints.set(path, { subprotocols: supported, requireSubprotocol, wss, onConnection });
+  };
+
   return {
     addWebSocketEndpoint(path, subprotocols, onConnection) {
-      const supported = new Set(subprotocols);
-      const wss = new WebSocketServer({
-        noServer: true,
-        clientTracking: false, // sockets are tracked by the HTTP server for close()
-        perMessageDeflate: false, // compression costs CPU per message on the hot path
-        maxPayload,
-        handleProtocols: (protocols: Set<string>) => chooseProtocol(protocols, supported),
+      addEndpoint(path, subprotocols, false, maxPayload, (ws, info, protocol) => {
+        const stream = new WebSocketStream(ws);
+        stream.on("error", ignoreError);
+        onConnection(stream, info, protocol);
       });
-      endpoints.set(path, { subprotocols: supported, wss, onConnection });
+    },
+    addWebSocketMessageEndpoint(path, subprotocols, onConnection, payloadLimit) {
+      addEndpoint(path, subprotocols, true, payloadLimit, (ws, info, protocol) => {
+        ws.on("error", ignoreError);
+        onConnection(ws, info, protocol);
+      });
     },
     addRoute(method, path, handler) {
       let byMethod = routes.get(path);

@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { readUsersFile, verifyPassword } from "../../src/core/auth/users-file.js";
+import { deriveWampCraKey, parseWampCraFile } from "../../src/core/auth/wampcra-file.js";
 
 // dist/test/cli/ -> dist/src/cli/main.js
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "main.js");
@@ -69,6 +70,7 @@ test("--help, help and start --help describe the commands and flags", async () =
     "--stomp-port",
     "--stomps-port",
     "--http-port",
+    "--wamp-port",
     "--log-level",
     "--allow-anonymous",
   ]) {
@@ -169,6 +171,8 @@ test("start runs until SIGTERM, then shuts down and exits 0", async () => {
         "0",
         "--http-port",
         "off",
+        "--wamp-port",
+        "off",
         "--mqtts-port",
         "off",
         "--stomp-port",
@@ -193,5 +197,35 @@ test("start runs until SIGTERM, then shuts down and exits 0", async () => {
     child.kill("SIGTERM");
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /shutting down signal=SIGTERM/);
+  });
+});
+
+test("wampcra adds, changes and deletes WAMP-CRA secrets; only the salted derived key is stored", async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir, "wampcra");
+    let r = await cli(["wampcra", file, "bob", "service"], "s3cret\n");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    r = await cli(["wampcra", file, "carol"], "other\n");
+    assert.equal(r.code, 0, r.stderr);
+    const text = await readFile(file, "utf8");
+    assert.ok(!text.includes("s3cret"));
+    let secrets = parseWampCraFile(text);
+    const bob = secrets.get("bob")!;
+    assert.equal(bob.role, "service");
+    assert.equal(secrets.get("carol")!.role, "user");
+    assert.equal(bob.key.toString(), deriveWampCraKey("s3cret", bob.salt!, bob.iterations!, bob.keylen!));
+    r = await cli(["wampcra", file, "bob", "service"], "n3w\n");
+    secrets = parseWampCraFile(await readFile(file, "utf8"));
+    const changed = secrets.get("bob")!;
+    assert.equal(
+      changed.key.toString(),
+      deriveWampCraKey("n3w", changed.salt!, changed.iterations!, changed.keylen!),
+    );
+    r = await cli(["wampcra", "--delete", file, "bob"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([...parseWampCraFile(await readFile(file, "utf8")).keys()], ["carol"]);
+    r = await cli(["wampcra", file, "bad:id"], "x\n");
+    assert.equal(r.code, 2);
   });
 });

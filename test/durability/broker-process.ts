@@ -41,6 +41,8 @@ export async function startBroker(opts: {
     "off",
     "--stomp-port",
     "0",
+    "--wamp-port",
+    "off",
     "--data-dir",
     opts.dataDir,
   ];

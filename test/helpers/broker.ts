@@ -10,7 +10,11 @@ export interface TestBroker {
   handle: BrokerHandle;
   mqttPort: number;
   httpPort: number;
+  /** WAMP RawSocket port. */
+  wampPort: number;
   mqttUrl: string;
+  /** WAMP over WebSocket: ws://127.0.0.1:<http>/ws */
+  wampUrl: string;
   wsUrl: string;
   /** STOMP over TCP (port 0 unless opts.stomp says otherwise) and over WebSocket at /stomp. */
   stompPort: number;
@@ -32,6 +36,7 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   config.mqtt.port = 0;
   config.mqtt.tlsPort = "off";
   config.http.port = 0;
+  config.wamp.port = 0;
   config.sys.intervalMs = 60_000;
   Object.assign(config.mqtt, opts.mqtt);
   config.stomp.port = 0;
@@ -47,6 +52,8 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
     handle,
     mqttPort,
     httpPort,
+    wampPort: handle.ports.wamp ?? 0,
+    wampUrl: `ws://127.0.0.1:${httpPort}/ws`,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     wsUrl: `ws://127.0.0.1:${httpPort}/mqtt`,
     stompPort: handle.ports.stomp ?? 0,

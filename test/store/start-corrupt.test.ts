@@ -27,7 +27,20 @@ test("start: a garbage switchboard.db stops the start with its path on stderr an
 
     const sb = startProgram(
       process.execPath,
-      [MAIN, "start", "--mqtt-port", "0", "--http-port", "off", "--stomp-port", "0", "--data-dir", dataDir],
+      [
+        MAIN,
+        "start",
+        "--mqtt-port",
+        "0",
+        "--http-port",
+        "off",
+        "--stomp-port",
+        "0",
+        "--wamp-port",
+        "0",
+        "--data-dir",
+        dataDir,
+      ],
       /mqtt listening.* port=(\d+)/,
     );
     let stderr = "";

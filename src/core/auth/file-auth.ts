@@ -6,9 +6,18 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { checkAnonymousPolicy } from "../../config/policy.js";
 import type { Config } from "../../config/schema.js";
-import type { Action, Auth, AuthResult, Credentials, Principal, SubscribeScope } from "../auth.js";
+import type {
+  Action,
+  Auth,
+  AuthResult,
+  ChallengeSecret,
+  Credentials,
+  Principal,
+  SubscribeScope,
+} from "../auth.js";
 import { Acl } from "./acl.js";
 import { hashPassword, readUsersFile, verifyPassword } from "./users-file.js";
+import { readWampCraFile } from "./wampcra-file.js";
 
 export interface FileAuthOptions {
   /** user name -> scrypt hash; undefined = no users file. */
@@ -16,9 +25,12 @@ export interface FileAuthOptions {
   /** undefined = no ACL file: everything is allowed. */
   acl?: Acl;
   allowAnonymous: boolean;
+  /** WAMP-CRA keys by authid; undefined = no WAMP-CRA file. */
+  challengeSecrets?: ReadonlyMap<string, ChallengeSecret>;
   /** Files to re-read on reload(). */
   usersFile?: string;
   aclFile?: string;
+  wampcraFile?: string;
 }
 
 /** Verified passwords are remembered as an HMAC under a per-process key, so reconnects skip scrypt. */
@@ -30,6 +42,8 @@ export class FileAuth implements Auth {
   private readonly allowAnonymous: boolean;
   private readonly usersFile: string | undefined;
   private readonly aclFile: string | undefined;
+  private secrets: ReadonlyMap<string, ChallengeSecret> | undefined;
+  private readonly wampcraFile: string | undefined;
   private readonly macKey = randomBytes(32);
   private verified = new Map<string, Buffer>();
   /** Verified against for unknown users, so their answer takes as long as a known user's. */
@@ -41,6 +55,12 @@ export class FileAuth implements Auth {
     this.allowAnonymous = options.allowAnonymous;
     this.usersFile = options.usersFile;
     this.aclFile = options.aclFile;
+    this.secrets = options.challengeSecrets;
+    this.wampcraFile = options.wampcraFile;
+  }
+
+  async challengeSecret(username: string): Promise<ChallengeSecret | undefined> {
+    return this.secrets?.get(username);
   }
 
   async authenticate(c: Credentials): Promise<AuthResult> {
@@ -76,6 +96,8 @@ export class FileAuth implements Auth {
   async reload(): Promise<void> {
     const users = this.usersFile !== undefined ? (await readUsersFile(this.usersFile)).users() : this.users;
     const acl = this.aclFile !== undefined ? await Acl.load(this.aclFile) : this.acl;
+    const secrets = this.wampcraFile !== undefined ? await readWampCraFile(this.wampcraFile) : this.secrets;
+    this.secrets = secrets;
     this.users = users;
     this.acl = acl;
     this.verified = new Map();
@@ -99,8 +121,10 @@ export class FileAuth implements Auth {
 export async function createAuth(config: Config): Promise<FileAuth> {
   const policy = checkAnonymousPolicy(config);
   if (policy.error) throw new Error(policy.error);
-  const { usersFile, aclFile } = config.auth;
+  const { usersFile, aclFile, wampcraFile } = config.auth;
   return new FileAuth({
+    challengeSecrets: wampcraFile !== undefined ? await readWampCraFile(wampcraFile) : undefined,
+    wampcraFile,
     users: usersFile !== undefined ? (await readUsersFile(usersFile)).users() : undefined,
     acl: aclFile !== undefined ? await Acl.load(aclFile) : undefined,
     allowAnonymous: policy.allowAnonymous,

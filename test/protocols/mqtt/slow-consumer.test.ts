@@ -425,6 +425,8 @@ async function scenario(t: TestContext, stalledQoS: QoS): Promise<void> {
       "off",
       "--stomp-port",
       "0",
+      "--wamp-port",
+      "0",
       "--log-level",
       "info",
       "--config",

@@ -1,0 +1,2 @@
+export * from "./dealer.js";
+export { type MatchPolicy, PatternRegistry, wildcardMatches } from "./registry.js";
