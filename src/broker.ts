@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { packageVersion } from "./cli/version.js";
 import { checkAnonymousPolicy } from "./config/policy.js";
 import type { Config } from "./config/schema.js";
-import { mqttTlsEnabled, stompTlsEnabled } from "./config/schema.js";
+import { httpTlsEnabled, mqttTlsEnabled, stompTlsEnabled } from "./config/schema.js";
 import { createAuth } from "./core/auth/file-auth.js";
 import type { Auth } from "./core/auth.js";
 import type { Logger } from "./core/logger.js";
@@ -39,6 +39,7 @@ export interface BrokerPorts {
   mqtt?: number;
   mqtts?: number;
   http?: number;
+  https?: number;
   stomp?: number;
   stomps?: number;
   wamp?: number;
@@ -116,22 +117,31 @@ export async function startBroker(
       ports.stomps = l.port;
       log.info("stomps listening", { host, port: l.port });
     }
-    if (config.http.port !== "off") {
-      // Each protocol enforces its own limit with its own error; the WebSocket limit is the largest.
-      const maxPayload = Math.max(m.maxPacketSize, config.stomp.maxFrameSize) + 16;
-      const http = createHttpServer({ host, port: config.http.port, maxPayload });
+    // One HTTP server (and its HTTPS twin when a certificate is configured) with the WebSocket
+    // endpoints of every protocol; each protocol enforces its own limit with its own error, so the
+    // WebSocket limit is the largest of them.
+    const maxPayload = Math.max(m.maxPacketSize, config.stomp.maxFrameSize) + 16;
+    const httpServer = async (port: number, tls: typeof tlsFiles): Promise<Listener> => {
+      const http = createHttpServer({ host, port, maxPayload, tls });
       http.addWebSocketEndpoint("/mqtt", ["mqtt", "mqttv3.1"], accept);
       http.addWebSocketEndpoint("/stomp", STOMP_WS_PROTOCOLS, stomp.acceptWebSocket.bind(stomp));
       // Messages somewhat over the limit still arrive, so the session ends with a WAMP ABORT.
       const wampLimit = config.wamp.maxMessageSize + 64 * 1024;
       http.addWebSocketMessageEndpoint("/ws", WAMP_SUBPROTOCOLS, wamp.acceptWebSocket, wampLimit);
-      const l = await http.listen();
+      return http.listen();
+    };
+    const endpoints = "WebSocket MQTT at /mqtt, STOMP at /stomp, WAMP at /ws";
+    if (config.http.port !== "off") {
+      const l = await httpServer(config.http.port, undefined);
       listeners.push(l);
       ports.http = l.port;
-      log.info("http listening (WebSocket MQTT at /mqtt, STOMP at /stomp, WAMP at /ws)", {
-        host,
-        port: l.port,
-      });
+      log.info(`http listening (${endpoints})`, { host, port: l.port });
+    }
+    if (httpTlsEnabled(config) && tlsFiles && config.http.tlsPort !== "off") {
+      const l = await httpServer(config.http.tlsPort, tlsFiles);
+      listeners.push(l);
+      ports.https = l.port;
+      log.info(`https listening (${endpoints})`, { host, port: l.port });
     }
     if (config.wamp.port !== "off") {
       const l = await listenTcp({ host, port: config.wamp.port }, wamp.acceptRawSocket);

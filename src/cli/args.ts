@@ -47,6 +47,14 @@ export function startFlags(): FlagDef[] {
         help: `MQTT over TLS port (default ${DEFAULT_CONFIG.mqtt.tlsPort}, when tls.cert and tls.key are set)`,
       });
     }
+    if (name === "http") {
+      flags.push({
+        flag: "--https-port",
+        path: "http.tlsPort",
+        arg: "N|off",
+        help: `HTTPS / wss port (default ${DEFAULT_CONFIG.http.tlsPort}, when tls.cert and tls.key are set)`,
+      });
+    }
     if (name === "stomp") {
       flags.push({
         flag: "--stomps-port",

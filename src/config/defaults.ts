@@ -42,7 +42,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = deepFreeze({
     virtualHost: "",
     queueFlowLimit: 100_000,
   },
-  http: { port: 8080 },
+  http: { port: 8080, tlsPort: 8443 },
   wamp: {
     port: 8081,
     realms: ["realm1"],

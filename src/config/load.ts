@@ -214,6 +214,9 @@ function checkCrossFields(config: Config, explicit: Map<string, string>): void {
   const tlsPortSource = explicit.get("mqtt.tlsPort");
   if (tlsPortSource !== undefined && config.mqtt.tlsPort !== "off" && tls.cert === undefined)
     throw new ConfigError(tlsPortSource, "needs tls.cert and tls.key to be configured");
+  const httpsSource = explicit.get("http.tlsPort");
+  if (httpsSource !== undefined && config.http.tlsPort !== "off" && tls.cert === undefined)
+    throw new ConfigError(httpsSource, "needs tls.cert and tls.key to be configured");
   const stompTlsSource = explicit.get("stomp.tlsPort");
   if (stompTlsSource !== undefined && config.stomp.tlsPort !== "off" && tls.cert === undefined)
     throw new ConfigError(stompTlsSource, "needs tls.cert and tls.key to be configured");

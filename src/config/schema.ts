@@ -87,6 +87,8 @@ export interface StompConfig {
 export interface HttpConfig {
   /** One HTTP server: WebSocket endpoints by path (MQTT at /mqtt) and the admin API. */
   port: Port;
+  /** The same endpoints over HTTPS / wss; active only when tls.cert and tls.key are configured. */
+  tlsPort: Port;
 }
 
 export interface WampConfig {
@@ -221,7 +223,7 @@ export const CONFIG_SPEC = {
   >),
   mqtt: section(MQTT_SPEC),
   stomp: section(STOMP_SPEC),
-  http: section({ port: port() } satisfies Record<keyof HttpConfig, FieldSpec>),
+  http: section({ port: port(), tlsPort: port() } satisfies Record<keyof HttpConfig, FieldSpec>),
   wamp: section(WAMP_SPEC),
   sys: section({ intervalMs: int(100, 3_600_000) } satisfies Record<keyof SysConfig, FieldSpec>),
 } satisfies Record<keyof Config, FieldSpec>;
@@ -229,6 +231,11 @@ export const CONFIG_SPEC = {
 /** True when MQTT over TLS should listen: a certificate and key are configured and the port is not off. */
 export function mqttTlsEnabled(config: Config): boolean {
   return config.mqtt.tlsPort !== "off" && config.tls.cert !== undefined && config.tls.key !== undefined;
+}
+
+/** True when HTTPS / wss should listen: a certificate and key are configured and the port is not off. */
+export function httpTlsEnabled(config: Config): boolean {
+  return config.http.tlsPort !== "off" && config.tls.cert !== undefined && config.tls.key !== undefined;
 }
 
 /** True when STOMP over TLS should listen: a certificate and key are configured and the port is not off. */

@@ -36,6 +36,7 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   config.mqtt.port = 0;
   config.mqtt.tlsPort = "off";
   config.http.port = 0;
+  config.http.tlsPort = "off";
   config.wamp.port = 0;
   config.sys.intervalMs = 60_000;
   Object.assign(config.mqtt, opts.mqtt);
