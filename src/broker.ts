@@ -6,12 +6,15 @@ import { readFileSync } from "node:fs";
 import { packageVersion } from "./cli/version.js";
 import { checkAnonymousPolicy } from "./config/policy.js";
 import type { Config } from "./config/schema.js";
-import { mqttTlsEnabled } from "./config/schema.js";
+import { amqpTlsEnabled, mqttTlsEnabled } from "./config/schema.js";
 import { createAuth } from "./core/auth/file-auth.js";
 import type { Auth } from "./core/auth.js";
 import type { Logger } from "./core/logger.js";
 import { Router } from "./core/router.js";
 import { SysPublisher } from "./core/sys-topics.js";
+import { sniffAmqp } from "./protocols/amqp-common/sniff.js";
+import { Amqp091Adapter } from "./protocols/amqp091/adapter.js";
+import { amqp091OptionsFrom } from "./protocols/amqp091/options.js";
 import { MqttAdapter } from "./protocols/mqtt/adapter.js";
 import type { EnhancedAuthMethod } from "./protocols/mqtt/enhanced-auth.js";
 import { mqttOptionsFrom } from "./protocols/mqtt/options.js";
@@ -34,7 +37,7 @@ export interface BrokerOverrides {
 export interface BrokerHandle {
   readonly router: Router;
   /** The ports actually bound (useful with port 0). */
-  readonly ports: { mqtt?: number; mqtts?: number; http?: number };
+  readonly ports: { mqtt?: number; mqtts?: number; http?: number; amqp?: number; amqps?: number };
   /** Re-reads the users and ACL files (SIGHUP); a broken file keeps the old ones. */
   reloadAuth(): Promise<void>;
   close(): Promise<void>;
@@ -62,8 +65,16 @@ export async function startBroker(
   const mqtt = new MqttAdapter(router, mqttOptionsFrom(m, overrides.mqttAuthMethods), log);
   const accept = mqtt.accept.bind(mqtt);
 
+  // AMQP: one listener per port for every AMQP version; the protocol header picks the adapter.
+  const amqp091 = new Amqp091Adapter(router, amqp091OptionsFrom(config), log);
+  const acceptAmqp = sniffAmqp({
+    protocols: [amqp091.protocol],
+    preferred: amqp091.protocol.header,
+    timeoutMs: config.amqp.handshakeTimeoutMs,
+  });
+
   const listeners: Listener[] = [];
-  const ports: { mqtt?: number; mqtts?: number; http?: number } = {};
+  const ports: { mqtt?: number; mqtts?: number; http?: number; amqp?: number; amqps?: number } = {};
   const host = config.host;
   try {
     if (m.port !== "off") {
@@ -87,6 +98,18 @@ export async function startBroker(
       ports.mqtts = l.port;
       log.info("mqtts listening", { host, port: l.port });
     }
+    if (config.amqp.port !== "off") {
+      const l = await listenTcp({ host, port: config.amqp.port }, acceptAmqp);
+      listeners.push(l);
+      ports.amqp = l.port;
+      log.info("amqp listening", { host, port: l.port });
+    }
+    if (amqpTlsEnabled(config) && tlsFiles && config.amqp.tlsPort !== "off") {
+      const l = await listenTls({ host, port: config.amqp.tlsPort, ...tlsFiles }, acceptAmqp);
+      listeners.push(l);
+      ports.amqps = l.port;
+      log.info("amqps listening", { host, port: l.port });
+    }
     if (config.http.port !== "off") {
       const http = createHttpServer({ host, port: config.http.port, maxPayload: m.maxPacketSize + 16 });
       http.addWebSocketEndpoint("/mqtt", ["mqtt", "mqttv3.1"], accept);
@@ -97,6 +120,7 @@ export async function startBroker(
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
+    amqp091.close();
     await router.close();
     await store.close();
     throw err;
@@ -113,6 +137,8 @@ export async function startBroker(
       // listeners go away, then the store commits what is left.
       await router.close();
       await mqtt.drained(1000);
+      await amqp091.drained(1000);
+      amqp091.close();
       await Promise.all(listeners.map((l) => l.close()));
       await store.close();
     })();

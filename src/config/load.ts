@@ -208,6 +208,9 @@ function checkCrossFields(config: Config, explicit: Map<string, string>): void {
   const tlsPortSource = explicit.get("mqtt.tlsPort");
   if (tlsPortSource !== undefined && config.mqtt.tlsPort !== "off" && tls.cert === undefined)
     throw new ConfigError(tlsPortSource, "needs tls.cert and tls.key to be configured");
+  const amqpsPortSource = explicit.get("amqp.tlsPort");
+  if (amqpsPortSource !== undefined && config.amqp.tlsPort !== "off" && tls.cert === undefined)
+    throw new ConfigError(amqpsPortSource, "needs tls.cert and tls.key to be configured");
 }
 
 async function checkFilesReadable(config: Config): Promise<void> {

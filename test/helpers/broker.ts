@@ -12,6 +12,8 @@ export interface TestBroker {
   httpPort: number;
   mqttUrl: string;
   wsUrl: string;
+  amqpPort: number;
+  amqpUrl: string;
   store: MemoryStore;
   close(): Promise<void>;
 }
@@ -28,6 +30,8 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   config.mqtt.port = 0;
   config.mqtt.tlsPort = "off";
   config.http.port = 0;
+  config.amqp.port = 0;
+  config.amqp.tlsPort = "off";
   config.sys.intervalMs = 60_000;
   Object.assign(config.mqtt, opts.mqtt);
   opts.config?.(config);
@@ -36,12 +40,15 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   const handle = await startBroker(config, log, { auth: new AllowAllAuth(), ...opts, store });
   const mqttPort = handle.ports.mqtt!;
   const httpPort = handle.ports.http ?? 0;
+  const amqpPort = handle.ports.amqp ?? 0;
   return {
     handle,
     mqttPort,
     httpPort,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     wsUrl: `ws://127.0.0.1:${httpPort}/mqtt`,
+    amqpPort,
+    amqpUrl: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
     store,
     close: () => handle.close(),
   };

@@ -1,0 +1,132 @@
+/**
+ * basic.qos / consume / cancel (amqp0-9-1.xml class basic), with RabbitMQ's semantics: prefetch per
+ * consumer (global = false) or per channel (global = true), server-generated consumer tags,
+ * consumer cancel notification when the queue is deleted, single active consumer, and direct
+ * reply-to consumers (amq.rabbitmq.reply-to).
+ */
+import { randomBytes } from "node:crypto";
+import type { Delivery } from "../../../core/queues/index.js";
+import type { Channel, ChannelConsumer } from "../channel.js";
+import { AmqpError, type MethodArgs, ReplyCode } from "../codec/index.js";
+import { amqpErrorOf } from "../queue-registry.js";
+import { REPLY_TO_QUEUE } from "./direct-reply-to.js";
+import { queueName } from "./queue.js";
+
+export function handleQos(ch: Channel, a: MethodArgs): void {
+  if ((a.prefetchSize ?? 0) !== 0) {
+    throw new AmqpError(ReplyCode.NotImplemented, "prefetch_size!=0 is not supported", 0, 0, true);
+  }
+  if (a.global) {
+    ch.channelPrefetch = a.prefetchCount ?? 0;
+    ch.updateFlow();
+  } else {
+    ch.consumerPrefetch = a.prefetchCount ?? 0;
+  }
+  ch.send("basic.qos-ok");
+}
+
+export function handleConsume(ch: Channel, a: MethodArgs): void {
+  const tag = a.consumerTag || `amq.ctag-${randomBytes(16).toString("base64url")}`;
+  if (ch.consumers.has(tag)) {
+    throw new AmqpError(ReplyCode.NotAllowed, `attempt to reuse consumer tag '${tag}'`, 0, 0, true);
+  }
+  const noAck = a.noAck ?? false;
+  if (a.queue === REPLY_TO_QUEUE) {
+    consumeReplyTo(ch, tag, noAck);
+    if (!a.noWait) ch.send("basic.consume-ok", { consumerTag: tag });
+    return;
+  }
+  const name = queueName(ch, a.queue);
+  const adapter = ch.conn.adapter;
+  const queue = adapter.queues.lookup(name, ch.conn.id);
+  const cc: ChannelConsumer = { tag, queue: name, noAck, consumer: undefined };
+  const exclusive = a.exclusive ?? false;
+  /** Adds the core consumer; consume-ok goes out before the deliveries its drain produced. */
+  const attach = (sendOk: boolean): void => {
+    let early: Delivery[] | undefined = [];
+    try {
+      cc.consumer = queue.addConsumer({
+        tag,
+        prefetch: noAck ? 0 : ch.consumerPrefetch,
+        noAck,
+        exclusive,
+        owner: ch.conn.id,
+        scope: ch.scope,
+        onMessage: (d) => {
+          if (early) early.push(d);
+          else deliver(ch, d, tag);
+        },
+        onCancel: () => cancelledByServer(ch, cc),
+      });
+    } catch (err) {
+      throw amqpErrorOf(err);
+    }
+    if (!ch.isFlowing) cc.consumer.setFlow(false);
+    if (sendOk) ch.send("basic.consume-ok", { consumerTag: tag });
+    const held = early;
+    early = undefined;
+    for (const d of held) deliver(ch, d, tag);
+  };
+  // Single active consumer: later consumers wait for their turn (consume-ok at once, RabbitMQ).
+  if (adapter.queues.isSingleActive(name) && queue.consumerCount > 0) {
+    adapter.queues.wait(name, { owner: ch, tag, activate: () => ch.state === "open" && attach(false) });
+    if (!a.noWait) ch.send("basic.consume-ok", { consumerTag: tag });
+  } else {
+    attach(!a.noWait);
+  }
+  ch.consumers.set(tag, cc);
+  adapter.queues.touch(queue);
+}
+
+function deliver(ch: Channel, d: Delivery, tag: string): void {
+  ch.sendDelivery(d, tag);
+  if (ch.channelPrefetch > 0) ch.updateFlow();
+}
+
+/** The queue was deleted: basic.cancel from the server (RabbitMQ's consumer_cancel_notify). */
+function cancelledByServer(ch: Channel, cc: ChannelConsumer): void {
+  if (ch.consumers.get(cc.tag) !== cc) return;
+  ch.consumers.delete(cc.tag);
+  if (ch.state === "open" && ch.conn.capabilities.consumer_cancel_notify === true) {
+    ch.send("basic.cancel", { consumerTag: cc.tag, noWait: true });
+  }
+}
+
+export function handleCancel(ch: Channel, a: MethodArgs): void {
+  const tag = a.consumerTag ?? "";
+  const cc = ch.consumers.get(tag);
+  if (cc) {
+    ch.consumers.delete(tag);
+    const adapter = ch.conn.adapter;
+    if (cc.queue === REPLY_TO_QUEUE) {
+      if (ch.replyToken) adapter.replyTo.delete(ch.replyToken);
+      ch.replyToken = undefined;
+      ch.replyConsumerTag = undefined;
+    } else if (!cc.consumer) {
+      adapter.queues.unwait(cc.queue, ch, tag);
+    } else {
+      const queue = cc.consumer.queue;
+      // Unacked deliveries stay ackable on the channel (RabbitMQ); they requeue when it closes.
+      cc.consumer.cancel({ requeueUnacked: false });
+      adapter.queues.promote(queue);
+      adapter.queues.checkGone(queue);
+    }
+  }
+  if (!a.noWait) ch.send("basic.cancel-ok", { consumerTag: tag });
+}
+
+function consumeReplyTo(ch: Channel, tag: string, noAck: boolean): void {
+  if (!noAck) {
+    throw new AmqpError(
+      ReplyCode.PreconditionFailed,
+      "reply consumer cannot acknowledge (consume amq.rabbitmq.reply-to with no-ack)",
+    );
+  }
+  if (ch.replyToken)
+    throw new AmqpError(ReplyCode.PreconditionFailed, "reply consumer already set on this channel");
+  const token = randomBytes(18).toString("base64url");
+  ch.replyToken = token;
+  ch.replyConsumerTag = tag;
+  ch.conn.adapter.replyTo.set(token, ch);
+  ch.consumers.set(tag, { tag, queue: REPLY_TO_QUEUE, noAck: true, consumer: undefined });
+}
