@@ -213,8 +213,8 @@ export class QueueRegistry {
     const s = this.states.get(e.queue);
     const dlx = s?.amqp.deadLetterExchange;
     if (dlx === undefined || e.deadLettered) return;
-    const ex = this.exchanges.get(dlx);
-    if (!ex) return; // RabbitMQ drops the message when the dead-letter exchange does not exist
+    const ex = dlx === "" ? undefined : this.exchanges.get(dlx);
+    if (!ex && dlx !== "") return; // RabbitMQ drops the message when the dead-letter exchange does not exist
     const from = deliveryAddress(e.message);
     const routingKey = s!.amqp.deadLetterRoutingKey ?? from.routingKey;
     const copy = deadLettered(e.message, e.reason, e.queue) as AmqpMessage;
@@ -226,7 +226,12 @@ export class QueueRegistry {
     const { expiration: _gone, ...props } = old;
     copy.amqp = { exchange: dlx, routingKey, props: { ...props, headers }, source: copy.properties };
     // A queue dead-lettering into itself would loop (RabbitMQ drops such cycles unless rejected).
-    this.exchanges.route(ex, routingKey, headers, copy, e.reason === "rejected" ? undefined : e.queue);
+    const exclude = e.reason === "rejected" ? undefined : e.queue;
+    if (ex) this.exchanges.route(ex, routingKey, headers, copy, exclude);
+    else if (routingKey !== exclude) {
+      // The default exchange: the routing key names the queue.
+      this.exchanges.publishToQueue(routingKey, copy, { routed: 0, refused: false, stored: false });
+    }
   }
 
   private wrap<T>(fn: () => T): T {

@@ -135,9 +135,10 @@ export class ExchangeRegistry {
     key: string,
     args: FieldTable,
   ): Binding {
-    const ex = this.require(source);
-    if (source === "")
+    if (source === "") {
       throw new AmqpError(ReplyCode.AccessRefused, "operation not permitted on the default exchange");
+    }
+    const ex = this.require(source);
     if (destKind === "exchange") this.require(destination);
     const existing = ex.find(destKind, destination, key, args);
     if (existing) return existing;
@@ -165,9 +166,10 @@ export class ExchangeRegistry {
     key: string,
     args: FieldTable,
   ): void {
-    const ex = this.require(source);
-    if (source === "")
+    if (source === "") {
       throw new AmqpError(ReplyCode.AccessRefused, "operation not permitted on the default exchange");
+    }
+    const ex = this.require(source);
     const b = ex.find(destKind, destination, key, args);
     if (b) this.dropBinding(b, true);
   }
