@@ -176,7 +176,11 @@ test("a channel error closes only its channel (404 on passive declare)", { timeo
 test("a message above maxMessageSize: 406 PRECONDITION_FAILED on the channel", {
   timeout: 10_000,
 }, async () => {
-  const small = await startTestBroker({ config: (cfg) => void (cfg.amqp.maxMessageSize = 10) });
+  const small = await startTestBroker({
+    config: (cfg) => {
+      cfg.amqp.maxMessageSize = 10;
+    },
+  });
   try {
     const conn = await amqp.connect(small.amqpUrl);
     const ch = await conn.createChannel();
