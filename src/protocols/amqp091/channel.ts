@@ -346,7 +346,11 @@ export class Channel {
       (this.channelPrefetch === 0 || this.scope.unackedCount < this.channelPrefetch);
     if (flowing === this.flowing) return;
     this.flowing = flowing;
-    for (const cc of this.consumers.values()) cc.consumer?.setFlow(flowing);
+    for (const cc of this.consumers.values()) {
+      // Resuming drains queues, and a delivery may fill the channel prefetch again: stop then.
+      if (this.flowing !== flowing) return;
+      cc.consumer?.setFlow(flowing);
+    }
   }
 
   get isFlowing(): boolean {

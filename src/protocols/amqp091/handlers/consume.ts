@@ -41,9 +41,8 @@ export function handleConsume(ch: Channel, a: MethodArgs): void {
   const queue = adapter.queues.lookup(name, ch.conn.id);
   const cc: ChannelConsumer = { tag, queue: name, noAck, consumer: undefined };
   const exclusive = a.exclusive ?? false;
-  /** Adds the core consumer; consume-ok goes out before the deliveries its drain produced. */
+  /** Adds the core consumer paused, answers consume-ok, then lets it flow (deliveries follow the reply). */
   const attach = (sendOk: boolean): void => {
-    let early: Delivery[] | undefined = [];
     try {
       cc.consumer = queue.addConsumer({
         tag,
@@ -52,20 +51,16 @@ export function handleConsume(ch: Channel, a: MethodArgs): void {
         exclusive,
         owner: ch.conn.id,
         scope: ch.scope,
-        onMessage: (d) => {
-          if (early) early.push(d);
-          else deliver(ch, d, tag);
-        },
+        paused: true,
+        onMessage: (d) => deliver(ch, d, tag),
         onCancel: () => cancelledByServer(ch, cc),
       });
     } catch (err) {
       throw amqpErrorOf(err);
     }
-    if (!ch.isFlowing) cc.consumer.setFlow(false);
+    ch.consumers.set(tag, cc);
     if (sendOk) ch.send("basic.consume-ok", { consumerTag: tag });
-    const held = early;
-    early = undefined;
-    for (const d of held) deliver(ch, d, tag);
+    cc.consumer.setFlow(ch.isFlowing);
   };
   // Single active consumer: later consumers wait for their turn (consume-ok at once, RabbitMQ).
   if (adapter.queues.isSingleActive(name) && queue.consumerCount > 0) {
