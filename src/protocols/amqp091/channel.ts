@@ -124,6 +124,10 @@ export class Channel {
     }
     const m = decodeMethod(f.payload);
     if (m.name === "basic.publish") {
+      if (m.args.immediate) {
+        // RabbitMQ 3 dropped immediate delivery and refuses it as a connection error.
+        throw new AmqpError(ReplyCode.NotImplemented, "immediate=true", 60, 40, true);
+      }
       this.content = { method: m, props: undefined, size: 0, chunks: [], received: 0 };
       return;
     }
