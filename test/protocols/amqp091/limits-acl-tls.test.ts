@@ -112,7 +112,8 @@ test("AMQPS: the same protocol over TLS on amqp.tlsPort", { timeout: 30_000, ski
     ch.sendToQueue(queue, Buffer.from("secure"));
     await until(async () => (await ch.checkQueue(queue)).messageCount === 1);
     const m = await ch.get(queue, { noAck: true });
-    assert.equal(m && m.content.toString(), "secure");
+    assert.ok(m);
+    assert.equal(m.content.toString(), "secure");
     await conn.close();
   } finally {
     await b.close();
