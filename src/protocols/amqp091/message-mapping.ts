@@ -11,7 +11,7 @@
 import { dottedToTopic, topicToDotted } from "../../core/dotted-names.js";
 import type { Message, MessageProperties } from "../../core/message.js";
 import type { BasicProperties } from "./codec/properties.js";
-import type { FieldTable, FieldValue } from "./codec/reader.js";
+import { type FieldTable, type FieldValue, setField } from "./codec/reader.js";
 
 export interface AmqpAttachment {
   /** The exchange and routing key it was published with. */
@@ -87,7 +87,7 @@ export function deliveryProperties(message: Message, now: number): BasicProperti
     for (const [k, v] of user) {
       if (!RESERVED.has(k)) {
         headers ??= {};
-        headers[k] = v;
+        setField(headers, k, v);
         continue;
       }
       if (k === P_CONTENT_ENCODING) p.contentEncoding = shortText(v);
@@ -110,7 +110,7 @@ export function amqpHeadersOf(message: Message): FieldTable | undefined {
   const user = message.properties.userProperties;
   if (user === undefined) return undefined;
   const out: FieldTable = {};
-  for (const [k, v] of user) out[k] = v;
+  for (const [k, v] of user) setField(out, k, v);
   return out;
 }
 

@@ -17,6 +17,16 @@ export type FieldValue =
 
 export type FieldTable = { [key: string]: FieldValue };
 
+/**
+ * Sets a table entry whatever its name: a key "__proto__" from the wire must become an own entry,
+ * never the object's prototype.
+ */
+export function setField(table: FieldTable, key: string, value: FieldValue): void {
+  if (key === "__proto__")
+    Object.defineProperty(table, key, { value, enumerable: true, writable: true, configurable: true });
+  else table[key] = value;
+}
+
 export class Reader {
   offset: number;
 
@@ -91,7 +101,7 @@ export class Reader {
     const out: FieldTable = {};
     while (this.offset < end) {
       const key = this.shortstr();
-      out[key] = this.fieldValue();
+      setField(out, key, this.fieldValue());
     }
     if (this.offset !== end) throw new AmqpError(ReplyCode.SyntaxError, "field table overruns its size");
     return out;

@@ -67,11 +67,32 @@ function plain(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(plain);
   if (v !== null && typeof v === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = plain(x);
+    // defineProperty: a "__proto__" key is an own entry, as the codec keeps it.
+    for (const [k, x] of Object.entries(v)) {
+      Object.defineProperty(out, k, {
+        value: plain(x),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
     return out;
   }
   return v;
 }
+
+test("a '__proto__' key in a field table is an entry, not the prototype", () => {
+  const w = new Writer();
+  w.long(0);
+  const at = w.offset;
+  w.shortstr("__proto__");
+  w.fieldValue({ polluted: true });
+  w.buf.writeUInt32BE(w.offset - at, 0);
+  const t = new Reader(Buffer.from(w.result())).table();
+  assert.equal(Object.getPrototypeOf(t), Object.prototype);
+  assert.deepEqual(Object.keys(t), ["__proto__"]);
+  assert.equal((t as { polluted?: boolean }).polluted, undefined);
+});
 
 test("field tables round-trip (typed values, nesting, arrays, bytes)", { timeout: 30_000 }, () => {
   fc.assert(
