@@ -1,15 +1,15 @@
 /**
  * AMQP 0-9-1 benchmark driver: Switchboard and RabbitMQ 3.10 side by side in one interleaved run.
- * Both brokers are pinned to core 1 (RabbitMQ with one Erlang scheduler), the generator (gen.ts, one
- * process per run, hand-built frames) to core 0. Each round runs every scenario on each broker in
- * turn, the order alternating by round; the report gives medians, ranges and the ratios.
+ * Each broker is pinned to core 1 (RabbitMQ with one Erlang scheduler), the generator (gen.ts, one
+ * process per run, hand-built frames) to core 0. Each round starts each broker in turn (the order
+ * alternating by round) and runs every scenario on it; the report gives medians, ranges and ratios.
  *
  *   npm run build && node dist/bench/amqp/run.js [--rounds 3] [--scenarios a,b] [--out FILE]
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { max, median, min } from "../stats.js";
-import { type AmqpBroker, RABBITMQ_SERVER, startAmqpBroker } from "./brokers.js";
+import { type AmqpBroker, type AmqpBrokerName, RABBITMQ_SERVER, startAmqpBroker } from "./brokers.js";
 import type { ScenarioId } from "./gen.js";
 
 const ALL: ScenarioId[] = ["no-ack", "manual-ack", "confirms", "fanout16", "latency", "idle"];
@@ -52,15 +52,17 @@ function gen(s: ScenarioId, b: AmqpBroker): Run {
   return JSON.parse(stdout.trim().split("\n").pop()!) as Run;
 }
 
-const brokers: AmqpBroker[] = [await startAmqpBroker("switchboard", 25_800, 1)];
-if (withRabbit) brokers.push(await startAmqpBroker("rabbitmq", 25_801, 1));
-else console.log("rabbitmq-server 3.10 not found: Switchboard alone");
+// One broker runs at a time (an idle RabbitMQ still takes time on the shared core, and latency-bound
+// runs feel it): each round starts each broker in turn, runs every scenario on it, and stops it.
+const names: AmqpBrokerName[] = withRabbit ? ["switchboard", "rabbitmq"] : ["switchboard"];
+if (!withRabbit) console.log("rabbitmq-server 3.10 not found: Switchboard alone");
 const results = new Map<string, Run[]>();
-try {
-  for (let r = 0; r < rounds; r++) {
-    for (const s of scenarios) {
-      const order = r % 2 === 0 ? brokers : [...brokers].reverse();
-      for (const b of order) {
+for (let r = 0; r < rounds; r++) {
+  const order = r % 2 === 0 ? names : [...names].reverse();
+  for (const name of order) {
+    const b = await startAmqpBroker(name, name === "switchboard" ? 25_800 : 25_801, 1);
+    try {
+      for (const s of scenarios) {
         const run = gen(s, b);
         const key = `${s}/${b.name}`;
         results.set(key, [...(results.get(key) ?? []), run]);
@@ -68,10 +70,10 @@ try {
           `round ${r + 1} ${s.padEnd(10)} ${b.name.padEnd(11)} ${run.value.toFixed(1).padStart(10)} ${run.unit}  broker CPU ${run.brokerCpuPct.toFixed(0)}%  gen CPU ${run.genCpuPct.toFixed(0)}%  ${JSON.stringify(run.extras)}`,
         );
       }
+    } finally {
+      await b.stop();
     }
   }
-} finally {
-  for (const b of brokers) await b.stop();
 }
 
 const lines = [

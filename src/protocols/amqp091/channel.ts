@@ -7,6 +7,7 @@
 
 import type { Message } from "../../core/message.js";
 import { AckScope, type Consumer, type Delivery } from "../../core/queues/index.js";
+import type { Session } from "../../core/session.js";
 import {
   AmqpError,
   type BasicProperties,
@@ -27,6 +28,7 @@ import type { Amqp091Connection } from "./connection.js";
 import { handleAck, handleGet, handleNack, handleRecover, handleReject } from "./handlers/ack.js";
 import { handleConfirmSelect, handleTx } from "./handlers/confirm-tx.js";
 import { handleCancel, handleConsume, handleQos } from "./handlers/consume.js";
+import { stopReplyConsumer } from "./handlers/direct-reply-to.js";
 import {
   handleExchangeBind,
   handleExchangeDeclare,
@@ -86,6 +88,8 @@ export class Channel {
   /** Direct reply-to: the token of this channel's amq.rabbitmq.reply-to consumer. */
   replyToken: string | undefined;
   replyConsumerTag: string | undefined;
+  /** Direct reply-to: the reply topic's subscription in the topic space (replies from other protocols). */
+  replySession: Session | undefined;
   private content: PendingContent | undefined;
   /** Frames that arrived while an asynchronous method (tx.commit) was running. */
   private backlog: Frame[] | undefined;
@@ -461,7 +465,7 @@ export class Channel {
     this.content = undefined;
     this.txActions = [];
     const adapter = this.conn.adapter;
-    if (this.replyToken) adapter.replyTo.delete(this.replyToken);
+    stopReplyConsumer(this);
     const queues = new Set<string>();
     for (const cc of this.consumers.values()) {
       queues.add(cc.queue);

@@ -135,3 +135,38 @@ test("'#' in the middle of an amq.topic binding key is refused with 406 (the sha
   await assert.rejects(c2.bindQueue(queue, "amq.topic", "a.#.b"), /406/);
   await ch.deleteQueue(queue);
 });
+
+test("RPC across protocols: an AMQP requester with direct reply-to, an MQTT 5 responder", {
+  timeout: 10_000,
+}, async () => {
+  const responder = await connect(b.mqttUrl, { protocolVersion: 5 });
+  try {
+    await responder.subscribeAsync("rpc/square", { qos: 1 });
+    responder.on("message", (_topic, payload, packet) => {
+      const p = packet.properties!;
+      void responder.publishAsync(p.responseTopic!, String(Number(payload.toString()) ** 2), {
+        qos: 1,
+        properties: { correlationData: p.correlationData },
+      });
+    });
+    const requester = await open(b.amqpUrl);
+    const replies: Array<[string | undefined, string]> = [];
+    await requester.ch.consume(
+      "amq.rabbitmq.reply-to",
+      (m) => m && replies.push([m.properties.correlationId, m.content.toString()]),
+      {
+        noAck: true,
+      },
+    );
+    requester.ch.publish("amq.topic", "rpc.square", Buffer.from("7"), {
+      replyTo: "amq.rabbitmq.reply-to",
+      correlationId: "sq-7",
+    });
+    const { until } = await import("./amqp-client.js");
+    await until(() => replies.length === 1);
+    assert.deepEqual(replies, [["sq-7", "49"]]);
+    await requester.conn.close();
+  } finally {
+    await responder.endAsync();
+  }
+});

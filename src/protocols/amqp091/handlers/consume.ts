@@ -9,7 +9,7 @@ import type { Delivery } from "../../../core/queues/index.js";
 import type { Channel, ChannelConsumer } from "../channel.js";
 import { AmqpError, type MethodArgs, ReplyCode } from "../codec/index.js";
 import { amqpErrorOf } from "../queue-registry.js";
-import { REPLY_TO_QUEUE } from "./direct-reply-to.js";
+import { REPLY_TO_QUEUE, startReplyConsumer, stopReplyConsumer } from "./direct-reply-to.js";
 import { queueName } from "./queue.js";
 
 export function handleQos(ch: Channel, a: MethodArgs): void {
@@ -94,9 +94,7 @@ export function handleCancel(ch: Channel, a: MethodArgs): void {
     ch.consumers.delete(tag);
     const adapter = ch.conn.adapter;
     if (cc.queue === REPLY_TO_QUEUE) {
-      if (ch.replyToken) adapter.replyTo.delete(ch.replyToken);
-      ch.replyToken = undefined;
-      ch.replyConsumerTag = undefined;
+      stopReplyConsumer(ch);
     } else if (!cc.consumer) {
       adapter.queues.unwait(cc.queue, ch, tag);
     } else {
@@ -119,9 +117,6 @@ function consumeReplyTo(ch: Channel, tag: string, noAck: boolean): void {
   }
   if (ch.replyToken)
     throw new AmqpError(ReplyCode.PreconditionFailed, "reply consumer already set on this channel");
-  const token = randomBytes(18).toString("base64url");
-  ch.replyToken = token;
-  ch.replyConsumerTag = tag;
-  ch.conn.adapter.replyTo.set(token, ch);
+  startReplyConsumer(ch, tag);
   ch.consumers.set(tag, { tag, queue: REPLY_TO_QUEUE, noAck: true, consumer: undefined });
 }
