@@ -28,7 +28,7 @@ import type { Amqp091Connection } from "./connection.js";
 import { handleAck, handleGet, handleNack, handleRecover, handleReject } from "./handlers/ack.js";
 import { handleConfirmSelect, handleTx } from "./handlers/confirm-tx.js";
 import { handleCancel, handleConsume, handleQos } from "./handlers/consume.js";
-import { stopReplyConsumer } from "./handlers/direct-reply-to.js";
+import { REPLY_TO_QUEUE, stopReplyConsumer } from "./handlers/direct-reply-to.js";
 import {
   handleExchangeBind,
   handleExchangeDeclare,
@@ -420,15 +420,15 @@ export class Channel {
         runEnd = c.tag;
         continue;
       }
-      if (runEnd) this.sendAck(runEnd, i);
+      if (runEnd) this.sendAck(runEnd);
       runEnd = 0;
       this.send("basic.nack", { deliveryTag: c.tag, multiple: false, requeue: false });
     }
-    if (runEnd) this.sendAck(runEnd, i);
+    if (runEnd) this.sendAck(runEnd);
     if (i > 0) this.confirms = list.slice(i);
   }
 
-  private sendAck(tag: number, _count: number): void {
+  private sendAck(tag: number): void {
     this.send("basic.ack", { deliveryTag: tag, multiple: true });
   }
 
@@ -468,6 +468,7 @@ export class Channel {
     stopReplyConsumer(this);
     const queues = new Set<string>();
     for (const cc of this.consumers.values()) {
+      if (cc.queue === REPLY_TO_QUEUE) continue; // a pseudo-queue: stopReplyConsumer() above
       queues.add(cc.queue);
       if (!cc.consumer) adapter.queues.unwait(cc.queue, this, cc.tag);
     }

@@ -170,3 +170,20 @@ test("RPC across protocols: an AMQP requester with direct reply-to, an MQTT 5 re
     await responder.endAsync();
   }
 });
+
+test("a routing key that is no valid topic name does not enter the shared space (mandatory returns it)", {
+  timeout: 10_000,
+}, async () => {
+  const { queue } = await ch.assertQueue("", { exclusive: true });
+  await ch.bindQueue(queue, "amq.topic", "#");
+  const returned: string[] = [];
+  ch.on("return", (m) => returned.push(m.fields.routingKey));
+  ch.publish("amq.topic", "", Buffer.from("empty"), { mandatory: true });
+  ch.publish("amq.topic", "a.+", Buffer.from("plus"), { mandatory: true });
+  ch.publish("amq.topic", "fine.key", Buffer.from("ok"), { mandatory: true });
+  const [m] = await take(ch, queue, 1, { noAck: true });
+  assert.equal(m!.content.toString(), "ok");
+  const { until } = await import("./amqp-client.js");
+  await until(() => returned.length === 2);
+  assert.deepEqual(returned, ["", "a.+"]);
+});

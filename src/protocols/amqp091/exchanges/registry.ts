@@ -6,8 +6,8 @@
 
 import { dottedToFilter, topicToDotted } from "../../../core/dotted-names.js";
 import type { Message } from "../../../core/message.js";
-import type { NamedQueue } from "../../../core/queues/index.js";
 import type { Router } from "../../../core/router.js";
+import { validateTopicName } from "../../../core/topic.js";
 import { ReplyCode } from "../codec/constants.js";
 import { AmqpError } from "../codec/errors.js";
 import type { FieldTable } from "../codec/reader.js";
@@ -234,6 +234,9 @@ export class ExchangeRegistry {
     visited: Set<Exchange> | undefined,
   ): void {
     if (ex.name === TOPIC_EXCHANGE) {
+      // A key that is no valid topic name (empty, or with "+" / "#" in it) has no place in the shared
+      // space: other protocols could not even receive it. It routes nowhere, like an unbound key.
+      if (validateTopicName(message.topic, Number.MAX_SAFE_INTEGER) !== undefined) return;
       // The core delivers to bound queues (and to every other protocol's subscribers) itself.
       const n = this.router.publish(message);
       result.routed += n;
@@ -296,12 +299,6 @@ export class ExchangeRegistry {
       }
     }
     return out;
-  }
-
-  /** Is a queue still there? (used by routing callers) */
-  queue(name: string): NamedQueue | undefined {
-    const q = this.router.queues.find(name);
-    return q && !q.isDeleted ? q : undefined;
   }
 }
 
