@@ -136,7 +136,10 @@ function pump(
       }
     }
   };
-  return { published: () => published, stop: () => void (stopped = true), kick };
+  const stop = (): void => {
+    stopped = true;
+  };
+  return { published: () => published, stop, kick };
 }
 
 async function throughput(ack: boolean): Promise<Result> {
