@@ -10,6 +10,7 @@ import type { Router } from "../../core/router.js";
 import { ReplyCode } from "./codec/constants.js";
 import { AmqpError } from "./codec/errors.js";
 import type { FieldTable } from "./codec/reader.js";
+import { withDeath } from "./death-headers.js";
 import type { ExchangeRegistry } from "./exchanges/registry.js";
 import { type AmqpMessage, deliveryAddress, deliveryProperties } from "./message-mapping.js";
 import { type AmqpQueueArguments, parseQueueArguments, sameAmqpArguments } from "./queue-arguments.js";
@@ -220,9 +221,16 @@ export class QueueRegistry {
     const copy = deadLettered(e.message, e.reason, e.queue) as AmqpMessage;
     copy.topic = dottedToTopic(routingKey);
     const old = deliveryProperties(e.message, Date.now());
-    const headers: FieldTable = { ...old.headers };
+    let headers: FieldTable = { ...old.headers };
     for (const [k, v] of copy.properties.userProperties ?? [])
       if (k.startsWith("x-death-")) headers[k] = k === "x-death-count" ? Number(v) : v;
+    headers = withDeath(headers, {
+      reason: e.reason,
+      queue: e.queue,
+      exchange: from.exchange,
+      routingKey: from.routingKey,
+      time: Math.floor(Date.now() / 1000),
+    });
     const { expiration: _gone, ...props } = old;
     copy.amqp = { exchange: dlx, routingKey, props: { ...props, headers }, source: copy.properties };
     // A queue dead-lettering into itself would loop (RabbitMQ drops such cycles unless rejected).

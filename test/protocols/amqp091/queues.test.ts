@@ -203,6 +203,18 @@ test("dead-letter chain: reject -> DLX with routing key -> TTL queue -> DLX -> f
   assert.equal(dead!.properties.headers?.["x-death-reason"], "expired");
   assert.equal(dead!.properties.headers?.["x-death-queue"], "dl-retry");
   assert.equal(dead!.properties.headers?.["x-death-count"], 2);
+  // RabbitMQ's x-death array: newest first, one entry per queue and reason.
+  const deaths = dead!.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>;
+  assert.deepEqual(
+    deaths.map((d) => [d.queue, d.reason, d.count, d.exchange, d["routing-keys"]]),
+    [
+      ["dl-retry", "expired", 1, "dlx1", ["retry"]],
+      ["dl-work", "rejected", 1, "", [work]],
+    ],
+  );
+  assert.equal(typeof deaths[0]!.time, "number");
+  assert.equal(dead!.properties.headers?.["x-first-death-reason"], "rejected");
+  assert.equal(dead!.properties.headers?.["x-first-death-queue"], "dl-work");
   assert.equal(dead!.fields.exchange, "dlx2");
   assert.equal(dead!.fields.routingKey, "retry");
 });
