@@ -11,6 +11,7 @@ import {
   FRAME_BODY,
   FRAME_HEADER,
   FRAME_METHOD,
+  methodSpec,
   PROTOCOL_HEADER,
   ReplyCode,
   Writer,
@@ -195,4 +196,37 @@ test("a message above maxMessageSize: 406 PRECONDITION_FAILED on the channel", {
   } finally {
     await small.close();
   }
+});
+
+test("random bytes after the header (and after the handshake) never harm the broker", {
+  timeout: 60_000,
+}, async () => {
+  const { default: fc } = await import("fast-check");
+  const samples = fc.sample(fc.uint8Array({ minLength: 1, maxLength: 300 }), { numRuns: 60, seed: 4242 });
+  for (const [i, bytes] of samples.entries()) {
+    const c = i % 2 === 0 ? await RawAmqp.open(b.amqpPort) : await RawAmqp.ready(b.amqpPort);
+    if (i % 2 === 0) c.send(PROTOCOL_HEADER);
+    c.send(Buffer.from(bytes));
+    await new Promise((r) => setTimeout(r, 5));
+    c.destroy();
+  }
+  // Well-formed frames of real methods with random arguments: every decoder and handler path.
+  const ids: Array<[number, number]> = [];
+  for (let cls = 10; cls <= 90; cls++)
+    for (let m = 10; m <= 120; m++) if (methodSpec(cls, m)) ids.push([cls, m]);
+  const payloads = fc.sample(fc.tuple(fc.constantFrom(...ids), fc.uint8Array({ maxLength: 64 })), {
+    numRuns: 200,
+    seed: 7,
+  });
+  for (const [[cls, m], args] of payloads) {
+    const c = await RawAmqp.ready(b.amqpPort);
+    const buf = Buffer.alloc(4 + args.length);
+    buf.writeUInt16BE(cls, 0);
+    buf.writeUInt16BE(m, 2);
+    Buffer.from(args).copy(buf, 4);
+    c.frame(FRAME_METHOD, cls === 10 ? 0 : 1, buf);
+    await new Promise((r) => setTimeout(r, 5));
+    c.destroy();
+  }
+  await othersUnaffected();
 });
