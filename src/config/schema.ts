@@ -79,7 +79,7 @@ export interface AmqpConfig {
   handshakeTimeoutMs: number;
   /** Bytes buffered for a slow reader before its consumers are paused. */
   maxBufferedBytes: number;
-  /** Virtual hosts clients may open, comma-separated (they share one namespace). */
+  /** Virtual hosts clients may open, comma-separated; "/" holds the shared topic space (amq.topic). */
   vhosts: string;
   /** Heap bytes above which publishers are blocked (connection.blocked); 0 = off. */
   memoryHighWatermark: number;

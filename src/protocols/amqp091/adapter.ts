@@ -10,15 +10,14 @@ import type { AmqpProtocol } from "../amqp-common/sniff.js";
 import type { Channel } from "./channel.js";
 import { PROTOCOL_HEADER } from "./codec/index.js";
 import { Amqp091Connection } from "./connection.js";
-import { ExchangeRegistry } from "./exchanges/registry.js";
 import { type Amqp091Options, DEFAULT_AMQP091_OPTIONS } from "./options.js";
-import { QueueRegistry } from "./queue-registry.js";
 import { TopologyFile } from "./topology-file.js";
+import { Vhost } from "./vhost.js";
 
 export class Amqp091Adapter {
   readonly options: Amqp091Options;
-  readonly exchanges: ExchangeRegistry;
-  readonly queues: QueueRegistry;
+  /** The configured virtual hosts by name. */
+  readonly vhosts = new Map<string, Vhost>();
   /** Direct reply-to tokens -> the requester's channel. */
   readonly replyTo = new Map<string, Channel>();
   private readonly open = new Set<Amqp091Connection>();
@@ -32,14 +31,15 @@ export class Amqp091Adapter {
     readonly log: Logger,
   ) {
     this.options = { ...DEFAULT_AMQP091_OPTIONS, ...options };
-    this.exchanges = new ExchangeRegistry(router);
-    this.queues = new QueueRegistry(router, this.exchanges);
+    for (const name of this.options.vhosts) this.vhosts.set(name, new Vhost(router, name));
     if (this.options.topologyFile) {
-      const topology = new TopologyFile(this.options.topologyFile, router, this.exchanges, this.queues, log);
+      const topology = new TopologyFile(this.options.topologyFile, router, this.vhosts, log);
       topology.load();
       this.topology = topology;
-      this.exchanges.onDurableChange = () => topology.scheduleSave();
-      this.queues.onDurableChange = () => topology.scheduleSave();
+      for (const vh of this.vhosts.values()) {
+        vh.exchanges.onDurableChange = () => topology.scheduleSave();
+        vh.queues.onDurableChange = () => topology.scheduleSave();
+      }
     }
     if (this.options.memoryHighWatermark > 0) {
       this.alarmTimer = setInterval(() => this.checkMemory(), 250);
@@ -67,7 +67,7 @@ export class Amqp091Adapter {
 
   closed(conn: Amqp091Connection): void {
     if (!this.open.delete(conn)) return;
-    this.queues.ownerGone(conn.id);
+    conn.vhostState?.queues.ownerGone(conn.id);
     if (conn.session) this.router.detach(conn.session, conn);
   }
 
@@ -95,7 +95,7 @@ export class Amqp091Adapter {
 
   close(): void {
     if (this.alarmTimer) clearInterval(this.alarmTimer);
-    this.queues.close();
+    for (const vh of this.vhosts.values()) vh.queues.close();
     this.topology?.saveNow();
   }
 }

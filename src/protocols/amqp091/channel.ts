@@ -465,21 +465,22 @@ export class Channel {
     this.content = undefined;
     this.txActions = [];
     const adapter = this.conn.adapter;
+    const vh = this.conn.vh;
     stopReplyConsumer(this);
     const queues = new Set<string>();
     for (const cc of this.consumers.values()) {
       if (cc.queue === REPLY_TO_QUEUE) continue; // a pseudo-queue: stopReplyConsumer() above
       queues.add(cc.queue);
-      if (!cc.consumer) adapter.queues.unwait(cc.queue, this, cc.tag);
+      if (!cc.consumer) vh.queues.unwait(cc.queue, this, cc.tag);
     }
     this.consumers.clear();
     this.scope.close();
     for (const name of queues) {
       const q = adapter.router.queues.find(name);
       if (q) {
-        adapter.queues.promote(q);
-        adapter.queues.checkGone(q);
-      } else adapter.queues.gone(name);
+        vh.queues.promote(q);
+        vh.queues.checkGone(q);
+      } else vh.queues.gone(name);
     }
   }
 }

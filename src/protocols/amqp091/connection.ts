@@ -32,6 +32,7 @@ import {
 } from "./codec/index.js";
 import { handleHandshake, sendStart } from "./handlers/handshake.js";
 import type { Amqp091Options } from "./options.js";
+import type { Vhost } from "./vhost.js";
 
 type State = "start" | "secure" | "tune" | "open" | "opened" | "closing" | "closed";
 
@@ -43,7 +44,8 @@ export class Amqp091Connection implements SessionConnection {
   readonly info: ConnectionInfo;
   principal: Principal | undefined;
   session: Session | undefined;
-  vhost = "/";
+  /** The virtual host opened by connection.open. */
+  vhostState: Vhost | undefined;
   channelMax: number;
   frameMax: number = FRAME_MIN_SIZE;
   heartbeat = 0;
@@ -84,6 +86,12 @@ export class Amqp091Connection implements SessionConnection {
     stream.on("close", () => this.onClosed());
     stream.on("drain", () => this.onDrain());
     sendStart(this);
+  }
+
+  /** The opened vhost (channels exist only after connection.open). */
+  get vh(): Vhost {
+    if (!this.vhostState) throw new Error("no virtual host opened");
+    return this.vhostState;
   }
 
   get router(): Router {

@@ -18,7 +18,10 @@ export interface Amqp091Options {
   handshakeTimeoutMs: number;
   /** Bytes buffered for a slow reader before its consumers are paused (they resume on drain). */
   maxBufferedBytes: number;
-  /** Virtual hosts a client may open. They share one namespace and the one topic space. */
+  /**
+   * Virtual hosts a client may open: each has its own exchanges and queues; "/" also holds the shared
+   * topic space (its amq.topic).
+   */
   vhosts: string[];
   /**
    * Heap bytes above which publishing connections are blocked (connection.blocked, then no reads)

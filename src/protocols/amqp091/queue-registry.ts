@@ -41,6 +41,9 @@ interface QueueState {
   waiting: SacWaiter[];
 }
 
+/** Separates the vhost from the queue name in the core's names (see QueueRegistry). */
+const SEP = "\u001f";
+
 /** Core QueueError codes -> AMQP reply codes (STYLE.md convention 6: one table). */
 const QUEUE_ERROR_CODES = {
   NOT_FOUND: ReplyCode.NotFound,
@@ -58,32 +61,63 @@ export class QueueRegistry {
   private readonly states = new Map<string, QueueState>();
   onDurableChange: () => void = () => {};
 
+  /**
+   * Queue names in the core are the client's names in the default vhost, and `<US>vhost<US>name`
+   * (US = U+001F) in the others, so every vhost has a namespace of its own in one QueueManager and
+   * one store. Names holding U+001F are refused, so the two forms cannot meet.
+   */
+  private readonly prefix: string;
+
   constructor(
     private readonly router: Router,
     private readonly exchanges: ExchangeRegistry,
+    readonly vhost = "/",
   ) {
+    this.prefix = vhost === "/" ? "" : `${SEP}${vhost}${SEP}`;
     router.queues.onDiscarded((e) => this.discarded(e));
+  }
+
+  /** The core's name of this vhost's queue `name`. */
+  internal(name: string): string {
+    return this.prefix + name;
+  }
+
+  /** The client's name of a queue of this vhost. */
+  external(queue: NamedQueue | string): string {
+    const name = typeof queue === "string" ? queue : queue.name;
+    return name.slice(this.prefix.length);
+  }
+
+  /** Does the core queue `name` belong to this vhost? */
+  owns(name: string): boolean {
+    return this.prefix === "" ? !name.startsWith(SEP) : name.startsWith(this.prefix);
   }
 
   /** queue.declare (amqp0-9-1.xml queue.declare rules, RabbitMQ's error codes). */
   declare(d: QueueDeclare): NamedQueue {
     let name = d.name;
+    if (name.includes(SEP))
+      throw new AmqpError(ReplyCode.PreconditionFailed, "queue names may not contain U+001F");
     if (d.passive) {
-      if (name === "") throw new AmqpError(ReplyCode.NotFound, "no queue '' in vhost '/'");
-      const q = this.wrap(() => this.router.queues.lookup(name, d.owner));
+      if (name === "") throw new AmqpError(ReplyCode.NotFound, `no queue '' in vhost '${this.vhost}'`);
+      const q = this.lookup(name, d.owner);
       this.touch(q);
       return q;
     }
     if (name === "") name = `amq.gen-${randomBytes(16).toString("base64url")}`;
-    else if (name.startsWith("amq.") && !this.router.queues.find(name)) {
+    else if (name.startsWith("amq.") && !this.router.queues.find(this.internal(name))) {
       throw new AmqpError(ReplyCode.AccessRefused, `queue name '${name}' contains reserved prefix 'amq.*'`);
     }
     const parsed = parseQueueArguments(name, d.arguments);
+    name = this.internal(name);
     const existing = this.router.queues.find(name);
     const state = this.states.get(name);
     if (existing && state && !sameAmqpArguments(state.amqp, parsed.amqp)) {
       this.wrap(() => existing.checkOwner(d.owner));
-      throw new AmqpError(ReplyCode.PreconditionFailed, `inequivalent arg for queue '${name}' in vhost '/'`);
+      throw new AmqpError(
+        ReplyCode.PreconditionFailed,
+        `inequivalent arg for queue '${this.external(name)}' in vhost '${this.vhost}'`,
+      );
     }
     const q = this.wrap(() =>
       this.router.queues.declare(name, {
@@ -108,7 +142,7 @@ export class QueueRegistry {
 
   /** A durable queue's AMQP arguments, from the topology file at start. */
   restore(name: string, table: FieldTable): void {
-    if (!this.router.queues.find(name) || this.states.has(name)) return;
+    if (!this.owns(name) || !this.router.queues.find(name) || this.states.has(name)) return;
     const parsed = parseQueueArguments(name, table);
     this.states.set(name, { amqp: parsed.amqp, table, expiryTimer: undefined, waiting: [] });
     const q = this.router.queues.find(name)!;
@@ -123,7 +157,8 @@ export class QueueRegistry {
     return out;
   }
 
-  delete(name: string, ifUnused: boolean, ifEmpty: boolean, owner: string): number {
+  delete(external: string, ifUnused: boolean, ifEmpty: boolean, owner: string): number {
+    const name = this.internal(external);
     const q = this.router.queues.find(name);
     // Deleting a queue that does not exist succeeds (RabbitMQ makes queue.delete idempotent).
     if (!q) return 0;
@@ -133,11 +168,12 @@ export class QueueRegistry {
   }
 
   purge(name: string, owner: string): number {
-    return this.wrap(() => this.router.queues.purge(name, owner));
+    return this.wrap(() => this.router.queues.purge(this.internal(name), owner));
   }
 
+  /** This vhost's queue `name` (the client's name), or 404 / 405. */
   lookup(name: string, owner: string): NamedQueue {
-    return this.wrap(() => this.router.queues.lookup(name, owner));
+    return this.wrap(() => this.router.queues.lookup(this.internal(name), owner));
   }
 
   /** The connection `owner` closed: its exclusive queues go. */
@@ -218,7 +254,7 @@ export class QueueRegistry {
     if (!ex && dlx !== "") return; // RabbitMQ drops the message when the dead-letter exchange does not exist
     const from = deliveryAddress(e.message);
     const routingKey = s!.amqp.deadLetterRoutingKey ?? from.routingKey;
-    const copy = deadLettered(e.message, e.reason, e.queue) as AmqpMessage;
+    const copy = deadLettered(e.message, e.reason, this.external(e.queue)) as AmqpMessage;
     copy.topic = dottedToTopic(routingKey);
     const old = deliveryProperties(e.message, Date.now());
     let headers: FieldTable = { ...old.headers };
@@ -226,7 +262,7 @@ export class QueueRegistry {
       if (k.startsWith("x-death-")) headers[k] = k === "x-death-count" ? Number(v) : v;
     headers = withDeath(headers, {
       reason: e.reason,
-      queue: e.queue,
+      queue: this.external(e.queue),
       exchange: from.exchange,
       routingKey: from.routingKey,
       time: Math.floor(Date.now() / 1000),
@@ -236,9 +272,13 @@ export class QueueRegistry {
     // A queue dead-lettering into itself would loop (RabbitMQ drops such cycles unless rejected).
     const exclude = e.reason === "rejected" ? undefined : e.queue;
     if (ex) this.exchanges.route(ex, routingKey, headers, copy, exclude);
-    else if (routingKey !== exclude) {
+    else if (this.internal(routingKey) !== exclude) {
       // The default exchange: the routing key names the queue.
-      this.exchanges.publishToQueue(routingKey, copy, { routed: 0, refused: false, stored: false });
+      this.exchanges.publishToQueue(this.internal(routingKey), copy, {
+        routed: 0,
+        refused: false,
+        stored: false,
+      });
     }
   }
 
@@ -246,6 +286,12 @@ export class QueueRegistry {
     try {
       return fn();
     } catch (err) {
+      if (err instanceof QueueError && this.prefix !== "") {
+        // The core names the queue by its internal name: show the client's.
+        throw amqpErrorOf(
+          new QueueError(err.code, `${err.message.replaceAll(this.prefix, "")} in vhost '${this.vhost}'`),
+        );
+      }
       throw amqpErrorOf(err);
     }
   }

@@ -4,6 +4,9 @@
  * blocked/unblocked, presence.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import amqp from "amqplib";
 import type { Auth, AuthResult, Credentials } from "../../../src/core/auth.js";
@@ -43,9 +46,13 @@ class OneUserAuth implements Auth {
 }
 
 /** A router, the AMQP adapter and a listener, with the adapter at hand. */
-async function stack(options: Partial<Amqp091Options> = {}, auth: Auth = new OneUserAuth()) {
+async function stack(
+  options: Partial<Amqp091Options> = {},
+  auth: Auth = new OneUserAuth(),
+  store = new MemoryStore(),
+) {
   const router = new Router({
-    store: new MemoryStore(),
+    store,
     auth,
     log: nullLogger,
     limits: { maxQueuedMessages: 1000, maxQueuedBytes: 0 },
@@ -305,5 +312,88 @@ test("connection.update-secret is accepted", { timeout: 10_000 }, async () => {
     c.destroy();
   } finally {
     await b.close();
+  }
+});
+
+test("virtual hosts are namespaces: same queue names apart; only '/' has the shared topic space", {
+  timeout: 15_000,
+}, async () => {
+  const b = await startTestBroker({
+    config: (cfg) => {
+      cfg.amqp.vhosts = "/, plant";
+    },
+  });
+  try {
+    const root = await amqp.connect(b.amqpUrl);
+    const plant = await amqp.connect(`${b.amqpUrl}/plant`);
+    const rc = await root.createChannel();
+    const pc = await plant.createChannel();
+    await rc.assertQueue("orders", { durable: false });
+    await pc.assertQueue("orders", { durable: false, arguments: { "x-max-length": 5 } }); // other settings: no 406
+    rc.sendToQueue("orders", Buffer.from("root"));
+    pc.sendToQueue("orders", Buffer.from("plant"));
+    await until(async () => (await rc.checkQueue("orders")).messageCount === 1);
+    await until(async () => (await pc.checkQueue("orders")).messageCount === 1);
+    const fromPlant = await pc.get("orders", { noAck: true });
+    assert.ok(fromPlant);
+    assert.equal(fromPlant.content.toString(), "plant");
+    // amq.topic in 'plant' is its own topic exchange, not the shared space.
+    await pc.bindQueue("orders", "amq.topic", "sensors.#");
+    rc.publish("amq.topic", "sensors.x", Buffer.from("root-topic"));
+    pc.publish("amq.topic", "sensors.y", Buffer.from("plant-topic"));
+    await until(async () => (await pc.checkQueue("orders")).messageCount === 1);
+    const t = await pc.get("orders", { noAck: true });
+    assert.ok(t);
+    assert.equal(t.content.toString(), "plant-topic");
+    // A queue of '/' does not exist in 'plant'.
+    await rc.assertQueue("only-root");
+    const pc2 = await plant.createChannel();
+    pc2.on("error", () => {});
+    await assert.rejects(pc2.checkQueue("only-root"), /404.*vhost 'plant'/);
+    await root.close();
+    await plant.close();
+  } finally {
+    await b.close();
+  }
+});
+
+test("durable exchanges, bindings and queue arguments of every vhost come back after a restart", {
+  timeout: 15_000,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sb-topology-"));
+  const store = new MemoryStore();
+  const options = { vhosts: ["/", "plant"], topologyFile: join(dir, "topology.json") };
+  try {
+    const s1 = await stack(options, new OneUserAuth(), store);
+    const c1 = await amqp.connect(`amqp://alice:secret@127.0.0.1:${s1.port}/plant`);
+    const ch1 = await c1.createChannel();
+    await ch1.assertExchange("line", "direct", { durable: true });
+    await ch1.assertQueue("speeds", { durable: true, arguments: { "x-dead-letter-exchange": "line" } });
+    await ch1.bindQueue("speeds", "line", "speed");
+    await c1.close();
+    await s1.close();
+
+    const s2 = await stack(options, new OneUserAuth(), store);
+    try {
+      const c2 = await amqp.connect(`amqp://alice:secret@127.0.0.1:${s2.port}/plant`);
+      const ch2 = await c2.createChannel();
+      ch2.on("error", () => {});
+      ch2.publish("line", "speed", Buffer.from("42"));
+      await until(async () => (await ch2.checkQueue("speeds")).messageCount === 1);
+      // The same arguments are equivalent; others are not (they were restored).
+      await ch2.assertQueue("speeds", { durable: true, arguments: { "x-dead-letter-exchange": "line" } });
+      await assert.rejects(ch2.assertQueue("speeds", { durable: true }), /406/);
+      await c2.close();
+      // Nothing of 'plant' leaked into '/'.
+      const r = await amqp.connect(`amqp://alice:secret@127.0.0.1:${s2.port}`);
+      const rch = await r.createChannel();
+      rch.on("error", () => {});
+      await assert.rejects(rch.checkExchange("line"), /404/);
+      await r.close();
+    } finally {
+      await s2.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -46,7 +46,16 @@ export class ExchangeRegistry {
   /** Called after a durable exchange or binding changed (topology-file.ts saves them). */
   onDurableChange: () => void = () => {};
 
-  constructor(private readonly router: Router) {
+  /**
+   * `sharedTopic`: this registry's amq.topic is the core topic space (the default vhost's); in other
+   * vhosts amq.topic is an ordinary topic exchange, so vhosts stay apart.
+   */
+  constructor(
+    private readonly router: Router,
+    readonly sharedTopic = true,
+    /** The vhost's name, for error texts. */
+    readonly vhost = "/",
+  ) {
     for (const [name, type] of PREDECLARED) {
       this.exchanges.set(
         name,
@@ -143,7 +152,7 @@ export class ExchangeRegistry {
     const existing = ex.find(destKind, destination, key, args);
     if (existing) return existing;
     const b = ex.makeBinding(destKind, destination, key, args);
-    if (source === TOPIC_EXCHANGE) {
+    if (this.isShared(source)) {
       const filter = dottedToFilter(key);
       if (filter === undefined) {
         throw new AmqpError(
@@ -179,7 +188,7 @@ export class ExchangeRegistry {
     if (!ex) return;
     ex.remove(b);
     if (
-      ex.name === TOPIC_EXCHANGE &&
+      this.isShared(ex.name) &&
       !ex.bindings.some(
         (o) => o.destKind === b.destKind && o.destination === b.destination && o.key === b.key,
       )
@@ -192,9 +201,14 @@ export class ExchangeRegistry {
     if (autoDelete && ex.autoDelete && ex.bindings.length === 0) this.removeExchange(ex);
   }
 
+  /** Is `name` the shared topic space here (amq.topic of the default vhost)? */
+  isShared(name: string): boolean {
+    return this.sharedTopic && name === TOPIC_EXCHANGE;
+  }
+
   require(name: string): Exchange {
     const ex = this.exchanges.get(name);
-    if (!ex) throw new AmqpError(ReplyCode.NotFound, `no exchange '${name}' in vhost '/'`);
+    if (!ex) throw new AmqpError(ReplyCode.NotFound, `no exchange '${name}' in vhost '${this.vhost}'`);
     return ex;
   }
 
@@ -233,7 +247,7 @@ export class ExchangeRegistry {
     result: RouteResult,
     visited: Set<Exchange> | undefined,
   ): void {
-    if (ex.name === TOPIC_EXCHANGE) {
+    if (this.isShared(ex.name)) {
       // A key that is no valid topic name (empty, or with "+" / "#" in it) has no place in the shared
       // space: other protocols could not even receive it. It routes nowhere, like an unbound key.
       if (validateTopicName(message.topic, Number.MAX_SAFE_INTEGER) !== undefined) return;

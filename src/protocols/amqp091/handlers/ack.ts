@@ -44,10 +44,10 @@ export function handleRecover(ch: Channel, a: MethodArgs, sync: boolean): void {
 }
 
 export function handleGet(ch: Channel, a: MethodArgs): void {
-  const adapter = ch.conn.adapter;
-  const queue = adapter.queues.lookup(queueName(ch, a.queue), ch.conn.id);
+  const vh = ch.conn.vh;
+  const queue = vh.queues.lookup(queueName(ch, a.queue), ch.conn.id);
   const d = queue.get(ch.scope, { noAck: a.noAck ?? false, owner: ch.conn.id });
-  adapter.queues.touch(queue);
+  vh.queues.touch(queue);
   if (!d) {
     ch.send("basic.get-empty");
     return;

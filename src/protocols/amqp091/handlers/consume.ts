@@ -36,9 +36,9 @@ export function handleConsume(ch: Channel, a: MethodArgs): void {
     if (!a.noWait) ch.send("basic.consume-ok", { consumerTag: tag });
     return;
   }
-  const name = queueName(ch, a.queue);
-  const adapter = ch.conn.adapter;
-  const queue = adapter.queues.lookup(name, ch.conn.id);
+  const vh = ch.conn.vh;
+  const queue = vh.queues.lookup(queueName(ch, a.queue), ch.conn.id);
+  const name = queue.name; // the core's name (vhost-qualified)
   const cc: ChannelConsumer = { tag, queue: name, noAck, consumer: undefined };
   const exclusive = a.exclusive ?? false;
   /** Adds the core consumer paused, answers consume-ok, then lets it flow (deliveries follow the reply). */
@@ -63,14 +63,14 @@ export function handleConsume(ch: Channel, a: MethodArgs): void {
     cc.consumer.setFlow(ch.isFlowing);
   };
   // Single active consumer: later consumers wait for their turn (consume-ok at once, RabbitMQ).
-  if (adapter.queues.isSingleActive(name) && queue.consumerCount > 0) {
-    adapter.queues.wait(name, { owner: ch, tag, activate: () => ch.state === "open" && attach(false) });
+  if (vh.queues.isSingleActive(name) && queue.consumerCount > 0) {
+    vh.queues.wait(name, { owner: ch, tag, activate: () => ch.state === "open" && attach(false) });
     if (!a.noWait) ch.send("basic.consume-ok", { consumerTag: tag });
   } else {
     attach(!a.noWait);
   }
   ch.consumers.set(tag, cc);
-  adapter.queues.touch(queue);
+  vh.queues.touch(queue);
 }
 
 function deliver(ch: Channel, d: Delivery, tag: string): void {
@@ -92,17 +92,17 @@ export function handleCancel(ch: Channel, a: MethodArgs): void {
   const cc = ch.consumers.get(tag);
   if (cc) {
     ch.consumers.delete(tag);
-    const adapter = ch.conn.adapter;
+    const vh = ch.conn.vh;
     if (cc.queue === REPLY_TO_QUEUE) {
       stopReplyConsumer(ch);
     } else if (!cc.consumer) {
-      adapter.queues.unwait(cc.queue, ch, tag);
+      vh.queues.unwait(cc.queue, ch, tag);
     } else {
       const queue = cc.consumer.queue;
       // Unacked deliveries stay ackable on the channel (RabbitMQ); they requeue when it closes.
       cc.consumer.cancel({ requeueUnacked: false });
-      adapter.queues.promote(queue);
-      adapter.queues.checkGone(queue);
+      vh.queues.promote(queue);
+      vh.queues.checkGone(queue);
     }
   }
   if (!a.noWait) ch.send("basic.cancel-ok", { consumerTag: tag });

@@ -3,11 +3,10 @@ import { dottedToFilter } from "../../../core/dotted-names.js";
 import type { Channel } from "../channel.js";
 import { AmqpError, type MethodArgs, ReplyCode } from "../codec/index.js";
 import { EXCHANGE_TYPES, type ExchangeType } from "../exchanges/exchange.js";
-import { TOPIC_EXCHANGE } from "../exchanges/registry.js";
 
 export function handleExchangeDeclare(ch: Channel, a: MethodArgs): void {
   const name = a.exchange ?? "";
-  const registry = ch.conn.adapter.exchanges;
+  const registry = ch.conn.vh.exchanges;
   if (name === "")
     throw new AmqpError(ReplyCode.AccessRefused, "operation not permitted on the default exchange");
   if (a.passive) {
@@ -34,7 +33,7 @@ export function handleExchangeDelete(ch: Channel, a: MethodArgs): void {
   const name = a.exchange ?? "";
   if (name === "")
     throw new AmqpError(ReplyCode.AccessRefused, "operation not permitted on the default exchange");
-  ch.conn.adapter.exchanges.delete(name, a.ifUnused ?? false);
+  ch.conn.vh.exchanges.delete(name, a.ifUnused ?? false);
   if (!a.noWait) ch.send("exchange.delete-ok");
 }
 
@@ -42,12 +41,12 @@ export function handleExchangeBind(ch: Channel, a: MethodArgs): void {
   const source = a.source ?? "";
   const key = a.routingKey ?? "";
   checkTopicRead(ch, source, key);
-  ch.conn.adapter.exchanges.bind(source, "exchange", a.destination ?? "", key, a.arguments ?? {});
+  ch.conn.vh.exchanges.bind(source, "exchange", a.destination ?? "", key, a.arguments ?? {});
   if (!a.noWait) ch.send("exchange.bind-ok");
 }
 
 export function handleExchangeUnbind(ch: Channel, a: MethodArgs): void {
-  const reg = ch.conn.adapter.exchanges;
+  const reg = ch.conn.vh.exchanges;
   reg.require(a.destination ?? "");
   reg.unbind(a.source ?? "", "exchange", a.destination ?? "", a.routingKey ?? "", a.arguments ?? {});
   if (!a.noWait) ch.send("exchange.unbind-ok");
@@ -58,7 +57,7 @@ export function handleExchangeUnbind(ch: Channel, a: MethodArgs): void {
  * does for every protocol (403 ACCESS_REFUSED when the filter is not wholly allowed).
  */
 export function checkTopicRead(ch: Channel, source: string, key: string): void {
-  if (source !== TOPIC_EXCHANGE) return;
+  if (!ch.conn.vh.exchanges.isShared(source)) return;
   const filter = dottedToFilter(key);
   const principal = ch.conn.principal;
   if (filter === undefined || !principal) return;

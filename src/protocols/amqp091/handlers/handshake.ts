@@ -201,10 +201,11 @@ function tuneOk(c: Amqp091Connection, m: Method): void {
 
 function open(c: Amqp091Connection, m: Method): void {
   const vhost = m.args.virtualHost || "/";
-  if (!c.options.vhosts.includes(vhost)) {
+  const state = c.adapter.vhosts.get(vhost);
+  if (!state) {
     throw new AmqpError(ReplyCode.NotAllowed, `vhost '${vhost}' not found`, m.classId, m.methodId, true);
   }
-  c.vhost = vhost;
+  c.vhostState = state;
   c.write(encodeMethod(0, "connection.open-ok"));
   c.opened();
 }

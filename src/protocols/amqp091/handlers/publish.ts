@@ -7,13 +7,12 @@ import { dottedToTopic } from "../../../core/dotted-names.js";
 import type { Channel } from "../channel.js";
 import { AmqpError, type BasicProperties, type MethodArgs, ReplyCode } from "../codec/index.js";
 import type { Exchange } from "../exchanges/exchange.js";
-import { type RouteResult, TOPIC_EXCHANGE } from "../exchanges/registry.js";
+import type { RouteResult } from "../exchanges/registry.js";
 import { type AmqpMessage, coreProperties, parseExpiration } from "../message-mapping.js";
 import { deliverReply, REPLY_TO_PREFIX, REPLY_TO_QUEUE } from "./direct-reply-to.js";
 
 export function handlePublish(ch: Channel, a: MethodArgs, props: BasicProperties, body: Buffer): void {
   const conn = ch.conn;
-  const adapter = conn.adapter;
   if (!conn.hasPublished) {
     conn.hasPublished = true;
     if (conn.blocked) conn.stream.pause();
@@ -32,7 +31,7 @@ export function handlePublish(ch: Channel, a: MethodArgs, props: BasicProperties
   }
   let ex: Exchange | undefined;
   if (exchangeName !== "") {
-    ex = adapter.exchanges.require(exchangeName);
+    ex = conn.vh.exchanges.require(exchangeName);
     if (ex.internal)
       throw new AmqpError(ReplyCode.AccessRefused, `cannot publish to internal exchange '${exchangeName}'`);
   }
@@ -55,7 +54,7 @@ export function handlePublish(ch: Channel, a: MethodArgs, props: BasicProperties
     amqp: { exchange: exchangeName, routingKey, props, source: properties },
   };
   if (
-    exchangeName === TOPIC_EXCHANGE &&
+    conn.vh.exchanges.isShared(exchangeName) &&
     principal &&
     !conn.router.auth.authorize(principal, "publish", message.topic)
   ) {
@@ -81,14 +80,15 @@ export function route(
   mandatory: boolean,
 ): void {
   const adapter = ch.conn.adapter;
+  const vh = ch.conn.vh;
   let result: RouteResult;
   if (ex) {
-    result = adapter.exchanges.route(ex, routingKey, message.amqp?.props.headers, message);
+    result = vh.exchanges.route(ex, routingKey, message.amqp?.props.headers, message);
   } else {
     // The default exchange: every queue is bound to it by its name (amqp0-9-1.xml "default exchange").
     result = { routed: 0, refused: false, stored: false };
     if (routingKey.startsWith(REPLY_TO_PREFIX)) deliverReply(adapter.replyTo, routingKey, message, result);
-    else adapter.exchanges.publishToQueue(routingKey, message, result);
+    else vh.exchanges.publishToQueue(vh.queues.internal(routingKey), message, result);
   }
   if (result.routed === 0 && mandatory) {
     ch.sendReturn(ReplyCode.NoRoute, "NO_ROUTE", ex?.name ?? "", routingKey, message);

@@ -11,7 +11,8 @@ export function queueName(ch: Channel, name: string | undefined): string {
 }
 
 export function handleQueueDeclare(ch: Channel, a: MethodArgs): void {
-  const q = ch.conn.adapter.queues.declare({
+  const queues = ch.conn.vh.queues;
+  const q = queues.declare({
     name: a.queue ?? "",
     passive: a.passive ?? false,
     durable: a.durable ?? false,
@@ -31,31 +32,29 @@ export function handleQueueDeclare(ch: Channel, a: MethodArgs): void {
 }
 
 export function handleQueueBind(ch: Channel, a: MethodArgs): void {
-  const name = queueName(ch, a.queue);
-  const adapter = ch.conn.adapter;
-  adapter.queues.lookup(name, ch.conn.id);
+  const vh = ch.conn.vh;
+  const queue = vh.queues.lookup(queueName(ch, a.queue), ch.conn.id);
   const source = a.exchange ?? "";
   const key = a.routingKey ?? "";
   checkTopicRead(ch, source, key);
-  adapter.exchanges.bind(source, "queue", name, key, a.arguments ?? {});
+  vh.exchanges.bind(source, "queue", queue.name, key, a.arguments ?? {});
   if (!a.noWait) ch.send("queue.bind-ok");
 }
 
 export function handleQueueUnbind(ch: Channel, a: MethodArgs): void {
-  const name = queueName(ch, a.queue);
-  const adapter = ch.conn.adapter;
-  adapter.queues.lookup(name, ch.conn.id);
-  adapter.exchanges.unbind(a.exchange ?? "", "queue", name, a.routingKey ?? "", a.arguments ?? {});
+  const vh = ch.conn.vh;
+  const queue = vh.queues.lookup(queueName(ch, a.queue), ch.conn.id);
+  vh.exchanges.unbind(a.exchange ?? "", "queue", queue.name, a.routingKey ?? "", a.arguments ?? {});
   ch.send("queue.unbind-ok");
 }
 
 export function handleQueuePurge(ch: Channel, a: MethodArgs): void {
-  const count = ch.conn.adapter.queues.purge(queueName(ch, a.queue), ch.conn.id);
+  const count = ch.conn.vh.queues.purge(queueName(ch, a.queue), ch.conn.id);
   if (!a.noWait) ch.send("queue.purge-ok", { messageCount: count });
 }
 
 export function handleQueueDelete(ch: Channel, a: MethodArgs): void {
-  const count = ch.conn.adapter.queues.delete(
+  const count = ch.conn.vh.queues.delete(
     queueName(ch, a.queue),
     a.ifUnused ?? false,
     a.ifEmpty ?? false,
