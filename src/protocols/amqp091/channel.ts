@@ -24,6 +24,7 @@ import {
   ReplyCode,
   readProperties,
 } from "./codec/index.js";
+import { PublisherConfirms } from "./confirms.js";
 import type { Amqp091Connection } from "./connection.js";
 import { handleAck, handleGet, handleNack, handleRecover, handleReject } from "./handlers/ack.js";
 import { handleConfirmSelect, handleTx } from "./handlers/confirm-tx.js";
@@ -61,12 +62,6 @@ interface PendingContent {
   received: number;
 }
 
-/** A publisher confirm not yet sent: waits for the store commit, or is ready as ack / nack. */
-interface Confirm {
-  tag: number;
-  state: "waiting" | "ack" | "nack";
-}
-
 export class Channel {
   state: "open" | "closing" | "closed" = "open";
   readonly scope = new AckScope();
@@ -80,9 +75,12 @@ export class Channel {
   /** The queue last declared on this channel: "" in queue fields means it (amqp0-9-1.xml). */
   lastQueue = "";
   confirmMode = false;
-  private confirmSeq = 0;
-  private confirms: Confirm[] = [];
-  private confirmFlushScheduled = false;
+  /** Publisher confirms (after confirm.select). */
+  readonly confirms = new PublisherConfirms({
+    isOpen: () => this.state === "open",
+    send: (name, args) => this.send(name, args),
+    commit: () => this.conn.router.store.commit(),
+  });
   txMode = false;
   txActions: Array<() => void> = [];
   /** Direct reply-to: the token of this channel's amq.rabbitmq.reply-to consumer. */
@@ -363,73 +361,6 @@ export class Channel {
 
   get isFlowing(): boolean {
     return this.flowing;
-  }
-
-  // ---- confirms -------------------------------------------------------------------------------
-
-  nextConfirm(state: Confirm["state"]): number {
-    const tag = ++this.confirmSeq;
-    this.confirms.push({ tag, state });
-    if (state !== "waiting") this.scheduleConfirmFlush();
-    else if (!this.commitScheduled) {
-      // One store commit per tick covers every persistent message published in it (group commit).
-      this.commitScheduled = true;
-      process.nextTick(this.commit);
-    }
-    return tag;
-  }
-
-  private commitScheduled = false;
-
-  private readonly commit = (): void => {
-    this.commitScheduled = false;
-    const upTo = this.confirmSeq;
-    this.conn.router.store.commit().then(
-      () => this.settleConfirms(upTo, "ack"),
-      () => this.settleConfirms(upTo, "nack"),
-    );
-  };
-
-  private settleConfirms(upTo: number, state: "ack" | "nack"): void {
-    for (const c of this.confirms) {
-      if (c.tag > upTo) break;
-      if (c.state === "waiting") c.state = state;
-    }
-    this.scheduleConfirmFlush();
-  }
-
-  private scheduleConfirmFlush(): void {
-    if (this.confirmFlushScheduled) return;
-    this.confirmFlushScheduled = true;
-    process.nextTick(() => {
-      this.confirmFlushScheduled = false;
-      this.flushConfirms();
-    });
-  }
-
-  /** Sends settled confirms in tag order: a run of acks as one ack with multiple (§ confirm class). */
-  private flushConfirms(): void {
-    if (this.state !== "open") return;
-    let i = 0;
-    let runEnd = 0;
-    const list = this.confirms;
-    for (; i < list.length; i++) {
-      const c = list[i]!;
-      if (c.state === "waiting") break;
-      if (c.state === "ack") {
-        runEnd = c.tag;
-        continue;
-      }
-      if (runEnd) this.sendAck(runEnd);
-      runEnd = 0;
-      this.send("basic.nack", { deliveryTag: c.tag, multiple: false, requeue: false });
-    }
-    if (runEnd) this.sendAck(runEnd);
-    if (i > 0) this.confirms = list.slice(i);
-  }
-
-  private sendAck(tag: number): void {
-    this.send("basic.ack", { deliveryTag: tag, multiple: true });
   }
 
   // ---- close ----------------------------------------------------------------------------------

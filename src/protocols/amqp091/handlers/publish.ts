@@ -93,5 +93,5 @@ export function route(
   if (result.routed === 0 && mandatory) {
     ch.sendReturn(ReplyCode.NoRoute, "NO_ROUTE", ex?.name ?? "", routingKey, message);
   }
-  if (ch.confirmMode) ch.nextConfirm(result.refused ? "nack" : result.stored ? "waiting" : "ack");
+  if (ch.confirmMode) ch.confirms.next(result.refused ? "nack" : result.stored ? "waiting" : "ack");
 }
