@@ -256,3 +256,25 @@ test("x-single-active-consumer: one consumer gets everything; the next takes ove
   assert.deepEqual(got2, ["d", "e"]);
   await ch.deleteQueue(queue);
 });
+
+test("x-delivery-limit: a message requeued too often is dead-lettered as delivery-limit", {
+  timeout: 10_000,
+}, async () => {
+  const { queue: dlq } = await ch.assertQueue("", { exclusive: true });
+  const { queue } = await ch.assertQueue("", {
+    exclusive: true,
+    arguments: { "x-delivery-limit": 2, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq },
+  });
+  ch.sendToQueue(queue, Buffer.from("poison"));
+  const c = await fresh();
+  let deliveries = 0;
+  await c.consume(queue, (m) => {
+    if (!m) return;
+    deliveries++;
+    c.nack(m, false, true);
+  });
+  const [dead] = await take(ch, dlq, 1, { noAck: true });
+  assert.equal(dead!.content.toString(), "poison");
+  assert.equal(dead!.properties.headers?.["x-death-reason"], "delivery-limit");
+  assert.equal(deliveries, 2);
+});
