@@ -81,7 +81,7 @@ export interface AmqpConfig {
   maxBufferedBytes: number;
   /** Virtual hosts clients may open, comma-separated; "/" holds the shared topic space (amq.topic). */
   vhosts: string;
-  /** Heap bytes above which publishers are blocked (connection.blocked); 0 = off. */
+  /** Heap bytes above which publishers are blocked (connection.blocked); 0 = 80 % of the V8 heap limit. */
   memoryHighWatermark: number;
 }
 

@@ -3,6 +3,7 @@
  * queue state, direct reply-to tokens, the durable topology) and the entry point for the listener's
  * protocol sniffer (../amqp-common/sniff.ts).
  */
+import { getHeapStatistics } from "node:v8";
 import type { Logger } from "../../core/logger.js";
 import type { Router } from "../../core/router.js";
 import type { ByteStream, TransportInfo } from "../../transports/types.js";
@@ -23,6 +24,8 @@ export class Amqp091Adapter {
   private readonly open = new Set<Amqp091Connection>();
   private readonly topology: TopologyFile | undefined;
   private alarmTimer: NodeJS.Timeout | undefined;
+  /** Heap bytes above which publishers are blocked. */
+  private readonly watermark: number;
   private alarm = false;
 
   constructor(
@@ -41,10 +44,14 @@ export class Amqp091Adapter {
         vh.queues.onDurableChange = () => topology.scheduleSave();
       }
     }
-    if (this.options.memoryHighWatermark > 0) {
-      this.alarmTimer = setInterval(() => this.checkMemory(), 250);
-      this.alarmTimer.unref();
-    }
+    // 0 = automatic: 80 % of V8's heap limit, so publishers are held back before the process runs
+    // out of memory (RabbitMQ's default watermark is a share of the machine's memory too).
+    this.watermark =
+      this.options.memoryHighWatermark > 0
+        ? this.options.memoryHighWatermark
+        : Math.floor(0.8 * getHeapStatistics().heap_size_limit);
+    this.alarmTimer = setInterval(() => this.checkMemory(), 250);
+    this.alarmTimer.unref();
   }
 
   /** The protocol entry for the AMQP listener's header sniffer. */
@@ -76,8 +83,8 @@ export class Amqp091Adapter {
   }
 
   /** RabbitMQ's memory alarm: publishers are blocked above the watermark, unblocked below it. */
-  checkMemory(heapUsed = process.memoryUsage().heapUsed): void {
-    const alarm = heapUsed > this.options.memoryHighWatermark;
+  checkMemory(heapUsed = getHeapStatistics().used_heap_size): void {
+    const alarm = heapUsed > this.watermark;
     if (alarm === this.alarm) return;
     this.alarm = alarm;
     this.log.warn(alarm ? "amqp091: memory alarm, blocking publishers" : "amqp091: memory alarm cleared", {

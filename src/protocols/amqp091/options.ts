@@ -25,7 +25,7 @@ export interface Amqp091Options {
   vhosts: string[];
   /**
    * Heap bytes above which publishing connections are blocked (connection.blocked, then no reads)
-   * until it falls below again; 0 = off. RabbitMQ's memory high watermark.
+   * until it falls below again; 0 = 80 % of V8's heap limit. RabbitMQ's memory high watermark.
    */
   memoryHighWatermark: number;
   /** Where durable exchanges, bindings and AMQP queue arguments are kept; undefined = not kept. */
