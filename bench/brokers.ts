@@ -63,6 +63,8 @@ function command(name: BrokerName, port: number, dir: string): string[] {
         "off",
         "--wamp-port",
         "off",
+        "--amqp-port",
+        "off",
         "--stomp-port",
         "off",
         "--log-level",

@@ -81,6 +81,8 @@ function switchboard(durability: "full" | "normal" | "relaxed" | "memory"): Targ
         "off",
         "--wamp-port",
         "off",
+        "--amqp-port",
+        "off",
         "--stomp-port",
         "off",
         "--data-dir",

@@ -78,6 +78,8 @@ async function startOnce(dataDir: string, configFile: string, pin: boolean, node
     "off",
     "--wamp-port",
     "off",
+    "--amqp-port",
+    "off",
     "--stomp-port",
     "off",
     "--data-dir",

@@ -6,12 +6,15 @@ import { readFileSync } from "node:fs";
 import { packageVersion } from "./cli/version.js";
 import { checkAnonymousPolicy } from "./config/policy.js";
 import type { Config } from "./config/schema.js";
-import { httpTlsEnabled, mqttTlsEnabled, stompTlsEnabled } from "./config/schema.js";
+import { amqpTlsEnabled, httpTlsEnabled, mqttTlsEnabled, stompTlsEnabled } from "./config/schema.js";
 import { createAuth } from "./core/auth/file-auth.js";
 import type { Auth } from "./core/auth.js";
 import type { Logger } from "./core/logger.js";
 import { Router } from "./core/router.js";
 import { SysPublisher } from "./core/sys-topics.js";
+import { sniffAmqp } from "./protocols/amqp-common/sniff.js";
+import { Amqp091Adapter } from "./protocols/amqp091/adapter.js";
+import { amqp091OptionsFrom } from "./protocols/amqp091/options.js";
 import { MqttAdapter } from "./protocols/mqtt/adapter.js";
 import type { EnhancedAuthMethod } from "./protocols/mqtt/enhanced-auth.js";
 import { mqttOptionsFrom } from "./protocols/mqtt/options.js";
@@ -43,6 +46,8 @@ export interface BrokerPorts {
   stomp?: number;
   stomps?: number;
   wamp?: number;
+  amqp?: number;
+  amqps?: number;
 }
 
 export interface BrokerHandle {
@@ -80,6 +85,14 @@ export async function startBroker(
   const acceptStomp = stomp.accept.bind(stomp);
   const wamp = new WampAdapter(router, wampOptionsFrom(config.wamp), log);
 
+  // AMQP: one listener per port for every AMQP version; the protocol header picks the adapter.
+  const amqp091 = new Amqp091Adapter(router, amqp091OptionsFrom(config), log);
+  const acceptAmqp = sniffAmqp({
+    protocols: [amqp091.protocol],
+    preferred: amqp091.protocol.header,
+    timeoutMs: config.amqp.handshakeTimeoutMs,
+  });
+
   const listeners: Listener[] = [];
   const ports: BrokerPorts = {};
   const host = config.host;
@@ -104,6 +117,18 @@ export async function startBroker(
       listeners.push(l);
       ports.mqtts = l.port;
       log.info("mqtts listening", { host, port: l.port });
+    }
+    if (config.amqp.port !== "off") {
+      const l = await listenTcp({ host, port: config.amqp.port }, acceptAmqp);
+      listeners.push(l);
+      ports.amqp = l.port;
+      log.info("amqp listening", { host, port: l.port });
+    }
+    if (amqpTlsEnabled(config) && tlsFiles && config.amqp.tlsPort !== "off") {
+      const l = await listenTls({ host, port: config.amqp.tlsPort, ...tlsFiles }, acceptAmqp);
+      listeners.push(l);
+      ports.amqps = l.port;
+      log.info("amqps listening", { host, port: l.port });
     }
     if (stompPort !== "off") {
       const l = await listenTcp({ host, port: stompPort }, acceptStomp);
@@ -151,6 +176,7 @@ export async function startBroker(
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
+    amqp091.close();
     await router.close();
     await store.close();
     throw err;
@@ -166,7 +192,8 @@ export async function startBroker(
       // MQTT 5 clients get DISCONNECT 0x8B; every connection is ended and flushed before the
       // listeners go away, then the store commits what is left.
       await router.close();
-      await Promise.all([mqtt.drained(1000), stomp.drained(1000), wamp.drained(1000)]);
+      await Promise.all([mqtt.drained(1000), stomp.drained(1000), wamp.drained(1000), amqp091.drained(1000)]);
+      amqp091.close();
       await Promise.all(listeners.map((l) => l.close()));
       await store.close();
     })();

@@ -96,6 +96,8 @@ async function startSwitchboard(core: number | undefined): Promise<RunningStompB
       String(port),
       "--wamp-port",
       "off",
+      "--amqp-port",
+      "off",
       "--log-level",
       "warn",
       "--data-dir",

@@ -68,6 +68,8 @@ function routerArgv(name: RouterName, port: number, dir: string): string[] {
     "off",
     "--wamp-port",
     "off",
+    "--amqp-port",
+    "off",
     "--stomp-port",
     "off",
     "--http-port",

@@ -63,6 +63,14 @@ export function startFlags(): FlagDef[] {
         help: `STOMP over TLS port (default ${DEFAULT_CONFIG.stomp.tlsPort}, when tls.cert and tls.key are set)`,
       });
     }
+    if (name === "amqp") {
+      flags.push({
+        flag: "--amqps-port",
+        path: "amqp.tlsPort",
+        arg: "N|off",
+        help: `AMQP over TLS port (default ${DEFAULT_CONFIG.amqp.tlsPort}, when tls.cert and tls.key are set)`,
+      });
+    }
   }
   flags.push(
     { flag: "--log-level", path: "logLevel", arg: "LEVEL", help: "error, warn, info (default) or debug" },

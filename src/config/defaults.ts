@@ -54,6 +54,18 @@ export const DEFAULT_CONFIG: Readonly<Config> = deepFreeze({
     helloTimeoutMs: 10_000,
     maxBufferedBytes: 8 * 1024 * 1024,
   },
+  amqp: {
+    port: 5672,
+    tlsPort: 5671,
+    channelMax: 2047,
+    frameMax: 131_072,
+    heartbeat: 60,
+    maxMessageSize: 16 * 1024 * 1024,
+    handshakeTimeoutMs: 10_000,
+    maxBufferedBytes: 8 * 1024 * 1024,
+    vhosts: "/",
+    memoryHighWatermark: 0,
+  },
   sys: { intervalMs: 5000 },
 });
 

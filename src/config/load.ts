@@ -220,6 +220,9 @@ function checkCrossFields(config: Config, explicit: Map<string, string>): void {
   const stompTlsSource = explicit.get("stomp.tlsPort");
   if (stompTlsSource !== undefined && config.stomp.tlsPort !== "off" && tls.cert === undefined)
     throw new ConfigError(stompTlsSource, "needs tls.cert and tls.key to be configured");
+  const amqpsPortSource = explicit.get("amqp.tlsPort");
+  if (amqpsPortSource !== undefined && config.amqp.tlsPort !== "off" && tls.cert === undefined)
+    throw new ConfigError(amqpsPortSource, "needs tls.cert and tls.key to be configured");
 }
 
 async function checkFilesReadable(config: Config): Promise<void> {

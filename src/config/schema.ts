@@ -84,6 +84,29 @@ export interface StompConfig {
   queueFlowLimit: number;
 }
 
+export interface AmqpConfig {
+  /** AMQP listener (0-9-1 today; the protocol header picks the protocol, so AMQP 1.0 can share it). */
+  port: Port;
+  /** AMQPS listener, active only when tls.cert and tls.key are configured. */
+  tlsPort: Port;
+  /** Highest channel number offered in connection.tune. */
+  channelMax: number;
+  /** Largest frame offered in connection.tune (bytes, whole frame). */
+  frameMax: number;
+  /** Heartbeat offered in connection.tune, seconds (0 = none unless the client asks). */
+  heartbeat: number;
+  /** Largest message body accepted (bytes); larger is refused with 406 on the channel. */
+  maxMessageSize: number;
+  /** Protocol header to connection.open within this time, or the connection is dropped. */
+  handshakeTimeoutMs: number;
+  /** Bytes buffered for a slow reader before its consumers are paused. */
+  maxBufferedBytes: number;
+  /** Virtual hosts clients may open, comma-separated; "/" holds the shared topic space (amq.topic). */
+  vhosts: string;
+  /** Heap bytes above which publishers are blocked (connection.blocked); 0 = 80 % of the V8 heap limit. */
+  memoryHighWatermark: number;
+}
+
 export interface HttpConfig {
   /** One HTTP server: WebSocket endpoints by path (MQTT at /mqtt) and the admin API. */
   port: Port;
@@ -131,6 +154,7 @@ export interface Config {
   tls: TlsConfig;
   mqtt: MqttConfig;
   stomp: StompConfig;
+  amqp: AmqpConfig;
   http: HttpConfig;
   wamp: WampConfig;
   sys: SysConfig;
@@ -206,6 +230,19 @@ const WAMP_SPEC = {
   maxBufferedBytes: int(65_536, 4_294_967_295),
 } satisfies Record<keyof WampConfig, FieldSpec>;
 
+const AMQP_SPEC = {
+  port: port(),
+  tlsPort: port(),
+  channelMax: int(1, 65_535),
+  frameMax: int(4096, 16 * 1024 * 1024),
+  heartbeat: int(0, 65_535),
+  maxMessageSize: int(1, 512 * 1024 * 1024),
+  handshakeTimeoutMs: int(100, 3_600_000),
+  maxBufferedBytes: int(65_536, 4_294_967_295),
+  vhosts: { kind: "string" },
+  memoryHighWatermark: int(0, Number.MAX_SAFE_INTEGER),
+} satisfies Record<keyof AmqpConfig, FieldSpec>;
+
 export const CONFIG_SPEC = {
   host: { kind: "string" },
   dataDir: path(),
@@ -225,8 +262,14 @@ export const CONFIG_SPEC = {
   stomp: section(STOMP_SPEC),
   http: section({ port: port(), tlsPort: port() } satisfies Record<keyof HttpConfig, FieldSpec>),
   wamp: section(WAMP_SPEC),
+  amqp: section(AMQP_SPEC),
   sys: section({ intervalMs: int(100, 3_600_000) } satisfies Record<keyof SysConfig, FieldSpec>),
 } satisfies Record<keyof Config, FieldSpec>;
+
+/** True when AMQP over TLS should listen: a certificate and key are configured and the port is not off. */
+export function amqpTlsEnabled(config: Config): boolean {
+  return config.amqp.tlsPort !== "off" && config.tls.cert !== undefined && config.tls.key !== undefined;
+}
 
 /** True when MQTT over TLS should listen: a certificate and key are configured and the port is not off. */
 export function mqttTlsEnabled(config: Config): boolean {

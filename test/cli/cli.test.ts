@@ -72,6 +72,9 @@ test("--help, help and start --help describe the commands and flags", async () =
     "--http-port",
     "--wamp-port",
     "--log-level",
+    "--amqp-port",
+    "--amqps-port",
+    "--https-port",
     "--allow-anonymous",
   ]) {
     assert.ok(r.stdout.includes(flag), flag);
@@ -172,6 +175,8 @@ test("start runs until SIGTERM, then shuts down and exits 0", async () => {
         "--http-port",
         "off",
         "--wamp-port",
+        "off",
+        "--amqp-port",
         "off",
         "--mqtts-port",
         "off",

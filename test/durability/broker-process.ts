@@ -43,6 +43,8 @@ export async function startBroker(opts: {
     "0",
     "--wamp-port",
     "off",
+    "--amqp-port",
+    "0",
     "--data-dir",
     opts.dataDir,
   ];

@@ -19,6 +19,8 @@ export interface TestBroker {
   /** STOMP over TCP (port 0 unless opts.stomp says otherwise) and over WebSocket at /stomp. */
   stompPort: number;
   stompWsUrl: string;
+  amqpPort: number;
+  amqpUrl: string;
   store: MemoryStore;
   close(): Promise<void>;
 }
@@ -38,6 +40,8 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   config.http.port = 0;
   config.http.tlsPort = "off";
   config.wamp.port = 0;
+  config.amqp.port = 0;
+  config.amqp.tlsPort = "off";
   config.sys.intervalMs = 60_000;
   Object.assign(config.mqtt, opts.mqtt);
   config.stomp.port = 0;
@@ -49,6 +53,7 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   const handle = await startBroker(config, log, { auth: new AllowAllAuth(), ...opts, store });
   const mqttPort = handle.ports.mqtt!;
   const httpPort = handle.ports.http ?? 0;
+  const amqpPort = handle.ports.amqp ?? 0;
   return {
     handle,
     mqttPort,
@@ -59,6 +64,8 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
     wsUrl: `ws://127.0.0.1:${httpPort}/mqtt`,
     stompPort: handle.ports.stomp ?? 0,
     stompWsUrl: `ws://127.0.0.1:${httpPort}/stomp`,
+    amqpPort,
+    amqpUrl: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
     store,
     close: () => handle.close(),
   };

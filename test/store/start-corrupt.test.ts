@@ -38,6 +38,8 @@ test("start: a garbage switchboard.db stops the start with its path on stderr an
         "0",
         "--wamp-port",
         "0",
+        "--amqp-port",
+        "off",
         "--data-dir",
         dataDir,
       ],

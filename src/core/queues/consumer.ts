@@ -40,6 +40,7 @@ export class Consumer {
     this.scope = scope;
     this.handler = opts.onMessage;
     this.cancelled = opts.onCancel;
+    this.flowing = !(opts.paused ?? false);
   }
 
   hasCapacity(): boolean {

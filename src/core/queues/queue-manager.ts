@@ -21,6 +21,7 @@ export interface QueueManagerOptions {
 export class QueueManager {
   private readonly queues = new Map<string, NamedQueue>();
   private readonly host: QueueHost;
+  private readonly discardListeners: Array<(event: DiscardEvent) => void> = [];
 
   constructor(opts: QueueManagerOptions = {}) {
     const onDiscard = opts.onDiscard;
@@ -29,8 +30,16 @@ export class QueueManager {
       now: opts.now ?? Date.now,
       find: (name) => this.queues.get(name),
       autoDeleted: (queue) => this.remove(queue),
-      discarded: (event) => onDiscard?.(event),
+      discarded: (event) => {
+        onDiscard?.(event);
+        for (const listener of this.discardListeners) listener(event);
+      },
     };
+  }
+
+  /** Adds a listener for discarded messages (AMQP 0-9-1 routes them to dead-letter exchanges). */
+  onDiscarded(listener: (event: DiscardEvent) => void): void {
+    this.discardListeners.push(listener);
   }
 
   get size(): number {

@@ -73,6 +73,11 @@ export interface ConsumerOptions {
   /** Who consumes: checked against an exclusive queue's owner. */
   owner?: string;
   /**
+   * Start paused; setFlow(true) starts it. Lets an adapter send its reply (AMQP consume-ok) before
+   * the first delivery, and apply its own flow state before anything is handed over.
+   */
+  paused?: boolean;
+  /**
    * Where the delivery tags come from and where acks go: one per AMQP channel (so `multiple` spans
    * every consumer and get of the channel), one per STOMP subscription (client mode is cumulative per
    * subscription). Omitted: a scope of its own.

@@ -427,6 +427,8 @@ async function scenario(t: TestContext, stalledQoS: QoS): Promise<void> {
       "0",
       "--wamp-port",
       "0",
+      "--amqp-port",
+      "off",
       "--log-level",
       "info",
       "--config",
