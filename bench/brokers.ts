@@ -61,6 +61,8 @@ function command(name: BrokerName, port: number, dir: string): string[] {
         String(port),
         "--http-port",
         "off",
+        "--xmpp-port",
+        "off",
         "--log-level",
         "warn",
         "--data-dir",

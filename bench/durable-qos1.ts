@@ -79,6 +79,8 @@ function switchboard(durability: "full" | "normal" | "relaxed" | "memory"): Targ
         "0",
         "--http-port",
         "off",
+        "--xmpp-port",
+        "off",
         "--data-dir",
         join(dir, "data"),
         "--config",

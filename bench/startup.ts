@@ -76,6 +76,8 @@ async function startOnce(dataDir: string, configFile: string, pin: boolean, node
     "0",
     "--http-port",
     "off",
+    "--xmpp-port",
+    "off",
     "--data-dir",
     dataDir,
     "--config",

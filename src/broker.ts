@@ -15,6 +15,8 @@ import { SysPublisher } from "./core/sys-topics.js";
 import { MqttAdapter } from "./protocols/mqtt/adapter.js";
 import type { EnhancedAuthMethod } from "./protocols/mqtt/enhanced-auth.js";
 import { mqttOptionsFrom } from "./protocols/mqtt/options.js";
+import { XmppAdapter } from "./protocols/xmpp/adapter.js";
+import { xmppOptionsFrom } from "./protocols/xmpp/options.js";
 import { createStore } from "./store/create-store.js";
 import type { Store } from "./store/store.js";
 import { createHttpServer } from "./transports/http.js";
@@ -34,7 +36,7 @@ export interface BrokerOverrides {
 export interface BrokerHandle {
   readonly router: Router;
   /** The ports actually bound (useful with port 0). */
-  readonly ports: { mqtt?: number; mqtts?: number; http?: number };
+  readonly ports: { mqtt?: number; mqtts?: number; http?: number; xmpp?: number; xmpps?: number };
   /** Re-reads the users and ACL files (SIGHUP); a broken file keeps the old ones. */
   reloadAuth(): Promise<void>;
   close(): Promise<void>;
@@ -63,7 +65,8 @@ export async function startBroker(
   const accept = mqtt.accept.bind(mqtt);
 
   const listeners: Listener[] = [];
-  const ports: { mqtt?: number; mqtts?: number; http?: number } = {};
+  let xmpp: XmppAdapter | undefined;
+  const ports: BrokerHandle["ports"] = {};
   const host = config.host;
   try {
     if (m.port !== "off") {
@@ -87,9 +90,26 @@ export async function startBroker(
       ports.mqtts = l.port;
       log.info("mqtts listening", { host, port: l.port });
     }
+    // XMPP (RFC 6120 over TCP with STARTTLS when a certificate is set, direct TLS, RFC 7395 WebSocket)
+    const x = config.xmpp;
+    xmpp = new XmppAdapter(router, xmppOptionsFrom(x, tlsFiles !== undefined), log, tlsFiles);
+    const acceptXmpp = xmpp.accept.bind(xmpp);
+    if (x.port !== "off") {
+      const l = await listenTcp({ host, port: x.port }, acceptXmpp);
+      listeners.push(l);
+      ports.xmpp = l.port;
+      log.info("xmpp listening", { host, port: l.port, domain: x.domain });
+    }
+    if (tlsFiles && x.tlsPort !== "off") {
+      const l = await listenTls({ host, port: x.tlsPort, ...tlsFiles }, acceptXmpp);
+      listeners.push(l);
+      ports.xmpps = l.port;
+      log.info("xmpps listening", { host, port: l.port });
+    }
     if (config.http.port !== "off") {
       const http = createHttpServer({ host, port: config.http.port, maxPayload: m.maxPacketSize + 16 });
       http.addWebSocketEndpoint("/mqtt", ["mqtt", "mqttv3.1"], accept);
+      http.addWebSocketEndpoint("/xmpp-websocket", ["xmpp"], acceptXmpp, { text: true });
       const l = await http.listen();
       listeners.push(l);
       ports.http = l.port;
@@ -113,6 +133,7 @@ export async function startBroker(
       // listeners go away, then the store commits what is left.
       await router.close();
       await mqtt.drained(1000);
+      await xmpp?.drained(1000);
       await Promise.all(listeners.map((l) => l.close()));
       await store.close();
     })();

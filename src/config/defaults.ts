@@ -27,6 +27,17 @@ export const DEFAULT_CONFIG: Readonly<Config> = deepFreeze({
     maxClientIdLength: 256,
     maxBufferedBytes: 8 * 1024 * 1024,
   },
+  xmpp: {
+    port: 5222,
+    tlsPort: 5223,
+    domain: "localhost",
+    maxStanzaSize: 262_144,
+    maxDepth: 32,
+    authTimeoutMs: 30_000,
+    resumeTimeoutSec: 300,
+    maxOfflineMessages: 1000,
+    maxBufferedBytes: 4 * 1024 * 1024,
+  },
   http: { port: 8080 },
   sys: { intervalMs: 5000 },
 });

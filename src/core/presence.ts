@@ -15,8 +15,13 @@ export interface ClientRecord extends ConnectionInfo {
   inflight: number;
 }
 
+/** In-process observers of connects and disconnects (e.g. the XMPP device directory). */
+export type PresenceListener = (event: "connected" | "disconnected", record: ClientRecord) => void;
+
 export class Presence {
   private closed = false;
+  /** Called on every connect and disconnect, whether or not anyone subscribed to $SYS/clients. */
+  readonly listeners = new Set<PresenceListener>();
 
   constructor(private readonly router: Router) {}
 
@@ -42,10 +47,12 @@ export class Presence {
 
   connected(session: Session): void {
     const c = session.connection;
+    if (c && this.listeners.size > 0) this.tell("connected", this.record(session, c));
     if (c && this.watched()) this.emit(session.clientId, "connected", this.record(session, c));
   }
 
   disconnected(session: Session, conn: SessionConnection): void {
+    if (this.listeners.size > 0) this.tell("disconnected", this.record(session, conn));
     if (!this.watched()) return;
     this.emit(session.clientId, "disconnected", {
       ...this.record(session, conn),
@@ -55,6 +62,10 @@ export class Presence {
 
   close(): void {
     this.closed = true;
+  }
+
+  private tell(event: "connected" | "disconnected", record: ClientRecord): void {
+    for (const l of this.listeners) l(event, record);
   }
 
   /**

@@ -14,7 +14,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { ignoreError, listenServer, trackSockets, transportInfo } from "./server-lifecycle.js";
 import { secureContextOptions, type TlsCredentials } from "./tls.js";
 import type { ByteStream, Listener, TransportInfo } from "./types.js";
-import { WebSocketStream } from "./websocket-stream.js";
+import { WebSocketStream, type WebSocketStreamOptions } from "./websocket-stream.js";
 
 export interface HttpServerOptions {
   host: string;
@@ -31,7 +31,12 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface HttpServer {
   /** Serve WebSocket upgrades on `path` for clients offering one of `subprotocols` (or none). */
-  addWebSocketEndpoint(path: string, subprotocols: string[], onConnection: WebSocketConnectionHandler): void;
+  addWebSocketEndpoint(
+    path: string,
+    subprotocols: string[],
+    onConnection: WebSocketConnectionHandler,
+    streamOptions?: WebSocketStreamOptions,
+  ): void;
   /** Serve a plain HTTP request on exact `method` and `path` (query string ignored). */
   addRoute(method: string, path: string, handler: RouteHandler): void;
   listen(): Promise<Listener>;
@@ -43,6 +48,7 @@ interface Endpoint {
   subprotocols: ReadonlySet<string>;
   wss: WebSocketServer;
   onConnection: WebSocketConnectionHandler;
+  streamOptions?: WebSocketStreamOptions;
 }
 
 export function createHttpServer(opts: HttpServerOptions): HttpServer {
@@ -73,14 +79,14 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       return refuseUpgrade(socket, 400);
     }
     endpoint.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const stream = new WebSocketStream(ws);
+      const stream = new WebSocketStream(ws, endpoint.streamOptions);
       stream.on("error", ignoreError);
       endpoint.onConnection(stream, transportInfo(socket, secure ? "wss" : "ws"), ws.protocol);
     });
   });
 
   return {
-    addWebSocketEndpoint(path, subprotocols, onConnection) {
+    addWebSocketEndpoint(path, subprotocols, onConnection, streamOptions) {
       const supported = new Set(subprotocols);
       const wss = new WebSocketServer({
         noServer: true,
@@ -89,7 +95,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
         maxPayload,
         handleProtocols: (protocols: Set<string>) => chooseProtocol(protocols, supported),
       });
-      endpoints.set(path, { subprotocols: supported, wss, onConnection });
+      endpoints.set(path, { subprotocols: supported, wss, onConnection, streamOptions });
     },
     addRoute(method, path, handler) {
       let byMethod = routes.get(path);

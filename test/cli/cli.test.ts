@@ -167,6 +167,8 @@ test("start runs until SIGTERM, then shuts down and exits 0", async () => {
         "0",
         "--http-port",
         "off",
+        "--xmpp-port",
+        "off",
         "--mqtts-port",
         "off",
       ],

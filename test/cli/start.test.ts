@@ -19,7 +19,7 @@ const MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "c
 function startSwitchboard(args: string[]) {
   const p = startProgram(
     process.execPath,
-    [MAIN, "start", "--mqtt-port", "0", "--http-port", "0", ...args],
+    [MAIN, "start", "--mqtt-port", "0", "--http-port", "0", "--xmpp-port", "0", ...args],
     /mqtt listening.* port=(\d+)/,
   );
   return { ...p, port: p.started.then((m) => Number(m[1])) };

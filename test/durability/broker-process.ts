@@ -39,6 +39,8 @@ export async function startBroker(opts: {
     String(opts.port ?? 0),
     "--http-port",
     "off",
+    "--xmpp-port",
+    "off",
     "--data-dir",
     opts.dataDir,
   ];

@@ -1,7 +1,7 @@
 /** Starts a real broker on 127.0.0.1 with ephemeral ports and a memory store, for integration tests. */
 import { type BrokerHandle, type BrokerOverrides, startBroker } from "../../src/broker.js";
 import { defaultConfig } from "../../src/config/defaults.js";
-import type { Config, MqttConfig } from "../../src/config/schema.js";
+import type { Config, MqttConfig, XmppConfig } from "../../src/config/schema.js";
 import { AllowAllAuth } from "../../src/core/auth.js";
 import { createLogger, nullLogger } from "../../src/core/logger.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
@@ -12,12 +12,16 @@ export interface TestBroker {
   httpPort: number;
   mqttUrl: string;
   wsUrl: string;
+  /** XMPP client-to-server port and the RFC 7395 WebSocket URL. */
+  xmppPort: number;
+  xmppWsUrl: string;
   store: MemoryStore;
   close(): Promise<void>;
 }
 
 export interface TestBrokerOptions extends BrokerOverrides {
   mqtt?: Partial<MqttConfig>;
+  xmpp?: Partial<XmppConfig>;
   config?: (c: Config) => void;
 }
 
@@ -28,8 +32,11 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   config.mqtt.port = 0;
   config.mqtt.tlsPort = "off";
   config.http.port = 0;
+  config.xmpp.port = 0;
+  config.xmpp.tlsPort = "off";
   config.sys.intervalMs = 60_000;
   Object.assign(config.mqtt, opts.mqtt);
+  Object.assign(config.xmpp, opts.xmpp);
   opts.config?.(config);
   const store = (opts.store as MemoryStore | undefined) ?? new MemoryStore();
   const log = process.env.SWITCHBOARD_TEST_LOG ? createLogger("debug") : nullLogger;
@@ -42,6 +49,8 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
     httpPort,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     wsUrl: `ws://127.0.0.1:${httpPort}/mqtt`,
+    xmppPort: handle.ports.xmpp ?? 0,
+    xmppWsUrl: `ws://127.0.0.1:${httpPort}/xmpp-websocket`,
     store,
     close: () => handle.close(),
   };

@@ -27,7 +27,7 @@ test("start: a garbage switchboard.db stops the start with its path on stderr an
 
     const sb = startProgram(
       process.execPath,
-      [MAIN, "start", "--mqtt-port", "0", "--http-port", "off", "--data-dir", dataDir],
+      [MAIN, "start", "--mqtt-port", "0", "--http-port", "off", "--xmpp-port", "off", "--data-dir", dataDir],
       /mqtt listening.* port=(\d+)/,
     );
     let stderr = "";

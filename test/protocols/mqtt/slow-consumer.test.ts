@@ -423,6 +423,8 @@ async function scenario(t: TestContext, stalledQoS: QoS): Promise<void> {
       "0",
       "--http-port",
       "off",
+      "--xmpp-port",
+      "off",
       "--log-level",
       "info",
       "--config",
