@@ -53,7 +53,9 @@ export class XmlStreamParser {
   private depth = 0;
   /** saxes position where the current top-level element (or the prolog) began. */
   private mark = 0;
-  /** saxes position of the first character of the chunk being written. */
+  /** Characters written to the current saxes parser (its `position` is only right inside events). */
+  private fed = 0;
+  /** `fed` when the chunk being written began. */
   private chunkStart = 0;
   /** Set by restart() from inside a handler: the parser is replaced after the current element. */
   private restartAt = -1;
@@ -73,7 +75,8 @@ export class XmlStreamParser {
     if (this.failed) return;
     let text = this.decoder.write(chunk);
     while (text.length > 0 && !this.failed) {
-      this.chunkStart = this.sax.position;
+      this.chunkStart = this.fed;
+      this.fed += text.length;
       this.restartAt = -1;
       this.writing = true;
       try {
@@ -92,7 +95,7 @@ export class XmlStreamParser {
         this.create();
         continue;
       }
-      this.checkSize();
+      this.checkSize(this.fed);
       return;
     }
   }
@@ -119,7 +122,11 @@ export class XmlStreamParser {
     this.stack = [];
     this.depth = 0;
     this.mark = 0;
-    sax.on("error", (err) => this.fail(saxCondition(err.message), err.message));
+    this.fed = 0;
+    // Errors of a parser being replaced (restart) concern bytes that belong to the new one.
+    sax.on("error", (err) => {
+      if (this.restartAt < 0) this.fail(saxCondition(err.message), err.message);
+    });
     sax.on("doctype", () => this.fail("restricted-xml", "DTDs are not allowed (RFC 6120 §11.1)"));
     sax.on("processinginstruction", () =>
       this.fail("restricted-xml", "processing instructions are not allowed"),
@@ -131,7 +138,8 @@ export class XmlStreamParser {
     sax.on("cdata", (t) => this.text(t));
     if (this.framing === "framed") {
       sax.write(FRAMED_ROOT);
-      this.mark = sax.position;
+      this.fed = FRAMED_ROOT.length;
+      this.mark = this.fed;
     }
   }
 
@@ -187,9 +195,9 @@ export class XmlStreamParser {
     this.checkSize();
   }
 
-  private checkSize(): void {
+  private checkSize(position = this.sax.position): void {
     if (this.failed) return;
-    if (this.sax.position - this.mark > this.limits.maxStanzaSize) {
+    if (position - this.mark > this.limits.maxStanzaSize) {
       this.fail("policy-violation", `stanza larger than ${this.limits.maxStanzaSize} characters`);
     }
   }
