@@ -26,15 +26,43 @@ describe("xmpp bad input", { timeout: 30_000 }, () => {
 
   const cases: Array<[string, string | string[], string, string?]> = [
     ["§4.9.3.13 not-well-formed: mismatched tags", [OPEN, "<message><body></message>"], "not-well-formed"],
-    ["§4.9.3.18 restricted-xml: a DTD (billion laughs)", "<?xml version='1.0'?><!DOCTYPE l [<!ENTITY a 'aaaa'>]><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>", "restricted-xml"],
+    [
+      "§4.9.3.18 restricted-xml: a DTD (billion laughs)",
+      "<?xml version='1.0'?><!DOCTYPE l [<!ENTITY a 'aaaa'>]><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>",
+      "restricted-xml",
+    ],
     ["§4.9.3.18 restricted-xml: a comment", [OPEN, "<!-- x -->"], "restricted-xml"],
-    ["§4.9.3.10 invalid-namespace: wrong stream namespace", "<stream:stream xmlns='jabber:client' xmlns:stream='urn:wrong' to='localhost' version='1.0'>", "invalid-namespace"],
-    ["§4.9.3.10 invalid-namespace: wrong content namespace", "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>", "invalid-namespace"],
-    ["§4.9.3.6 host-unknown", "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='example.org' version='1.0'>", "host-unknown"],
-    ["§4.9.3.25 unsupported-version", "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='2.0'>", "unsupported-version"],
+    [
+      "§4.9.3.10 invalid-namespace: wrong stream namespace",
+      "<stream:stream xmlns='jabber:client' xmlns:stream='urn:wrong' to='localhost' version='1.0'>",
+      "invalid-namespace",
+    ],
+    [
+      "§4.9.3.10 invalid-namespace: wrong content namespace",
+      "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>",
+      "invalid-namespace",
+    ],
+    [
+      "§4.9.3.6 host-unknown",
+      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='example.org' version='1.0'>",
+      "host-unknown",
+    ],
+    [
+      "§4.9.3.25 unsupported-version",
+      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='2.0'>",
+      "unsupported-version",
+    ],
     ["§4.9.3.2 bad-namespace-prefix", [OPEN, "<foo:message/>"], "bad-namespace-prefix"],
-    ["§4.9.3.12 not-authorized: a stanza before authentication", [OPEN, "<message to='a@localhost'><body>x</body></message>"], "not-authorized"],
-    ["§4.9.3.19 policy-violation: a stanza over the size limit", [OPEN, `<message><body>${"x".repeat(20_000)}</body></message>`], "policy-violation"],
+    [
+      "§4.9.3.12 not-authorized: a stanza before authentication",
+      [OPEN, "<message to='a@localhost'><body>x</body></message>"],
+      "not-authorized",
+    ],
+    [
+      "§4.9.3.19 policy-violation: a stanza over the size limit",
+      [OPEN, `<message><body>${"x".repeat(20_000)}</body></message>`],
+      "policy-violation",
+    ],
     ["§4.9.3.24 unsupported-stanza-type", [`<foo xmlns='urn:x'/>`], "unsupported-stanza-type", "eve"],
   ];
   for (const [name, input, condition, login] of cases) {
@@ -59,7 +87,9 @@ describe("xmpp bad input", { timeout: 30_000 }, () => {
     try {
       await raw.login("gina");
       raw.send("<iq type='get' id='q1' to='localhost'><query xmlns='urn:unknown'/></iq>");
-      await raw.waitFor(/<iq[^>]*id='q1'[^>]*><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'\/>/);
+      await raw.waitFor(
+        /<iq[^>]*id='q1'[^>]*><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'\/>/,
+      );
       raw.send("<iq type='get' id='q2'/>");
       await raw.waitFor(/id='q2'[^>]*><error type='modify'><bad-request/);
       raw.send("<message to='a@@b' id='q3'><body>x</body></message>");
@@ -77,16 +107,23 @@ describe("xmpp bad input", { timeout: 30_000 }, () => {
   test("RFC 6120 §6.4.5: a wrong password is a SASL failure, the stream stays open for a retry", async () => {
     const { FileAuth } = await import("../../../src/core/auth/file-auth.js");
     const { hashPassword } = await import("../../../src/core/auth/users-file.js");
-    const auth = new FileAuth({ users: new Map([["hank", await hashPassword("right")]]), allowAnonymous: false });
+    const auth = new FileAuth({
+      users: new Map([["hank", await hashPassword("right")]]),
+      allowAnonymous: false,
+    });
     const b2 = await startTestBroker({ auth });
     const raw = await RawXmpp.open(b2.xmppPort);
     try {
       await raw.login();
-      raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from("\0hank\0wrong").toString("base64")}</auth>`);
+      raw.send(
+        `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from("\0hank\0wrong").toString("base64")}</auth>`,
+      );
       await raw.waitFor(/<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized\/><\/failure>/);
       raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='X-NONE'/>`);
       await raw.waitFor(/<invalid-mechanism\/>/);
-      raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from("\0hank\0right").toString("base64")}</auth>`);
+      raw.send(
+        `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from("\0hank\0right").toString("base64")}</auth>`,
+      );
       await raw.waitFor(/<success/);
     } finally {
       raw.close();

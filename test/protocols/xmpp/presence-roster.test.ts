@@ -14,7 +14,10 @@ describe("xmpp presence and roster", { timeout: 30_000 }, () => {
   after(() => b.close());
 
   function rosterItems(iq: XmlElement): Array<Record<string, string>> {
-    return iq.getChild("query", ROSTER).getChildren("item").map((i: XmlElement) => i.attrs);
+    return iq
+      .getChild("query", ROSTER)
+      .getChildren("item")
+      .map((i: XmlElement) => i.attrs);
   }
 
   test("RFC 6121 §2: roster set, get and push; remove", async () => {
@@ -23,17 +26,39 @@ describe("xmpp presence and roster", { timeout: 30_000 }, () => {
       const empty = await c.xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", ROSTER)));
       assert.deepEqual(rosterItems(empty), []);
       await c.xmpp.iqCaller.request(
-        xml("iq", { type: "set" }, xml("query", ROSTER, xml("item", { jid: "nina@localhost", name: "Nina" }, xml("group", {}, "Friends")))),
+        xml(
+          "iq",
+          { type: "set" },
+          xml(
+            "query",
+            ROSTER,
+            xml("item", { jid: "nina@localhost", name: "Nina" }, xml("group", {}, "Friends")),
+          ),
+        ),
       );
-      const push = await c.waitFor((s) => s.is("iq") && s.attrs.type === "set" && s.getChild("query", ROSTER));
+      const push = await c.waitFor(
+        (s) => s.is("iq") && s.attrs.type === "set" && s.getChild("query", ROSTER),
+      );
       assert.equal(rosterItems(push)[0]!.jid, "nina@localhost");
       const got = await c.xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", ROSTER)));
       assert.deepEqual(rosterItems(got), [{ jid: "nina@localhost", name: "Nina", subscription: "none" }]);
-      await c.xmpp.iqCaller.request(xml("iq", { type: "set" }, xml("query", ROSTER, xml("item", { jid: "nina@localhost", subscription: "remove" }))));
+      await c.xmpp.iqCaller.request(
+        xml(
+          "iq",
+          { type: "set" },
+          xml("query", ROSTER, xml("item", { jid: "nina@localhost", subscription: "remove" })),
+        ),
+      );
       const after = await c.xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", ROSTER)));
       assert.deepEqual(rosterItems(after), []);
       await assert.rejects(
-        c.xmpp.iqCaller.request(xml("iq", { type: "set" }, xml("query", ROSTER, xml("item", { jid: "a@localhost" }), xml("item", { jid: "b@localhost" })))),
+        c.xmpp.iqCaller.request(
+          xml(
+            "iq",
+            { type: "set" },
+            xml("query", ROSTER, xml("item", { jid: "a@localhost" }), xml("item", { jid: "b@localhost" })),
+          ),
+        ),
         /bad-request/,
       );
     } finally {
@@ -49,14 +74,22 @@ describe("xmpp presence and roster", { timeout: 30_000 }, () => {
       await bob.xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", ROSTER)));
       await alice.xmpp.send(xml("presence", { to: "sb@localhost", type: "subscribe" }));
       // alice's roster push: ask=subscribe
-      const ask = await alice.waitFor((s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.ask === "subscribe");
+      const ask = await alice.waitFor(
+        (s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.ask === "subscribe",
+      );
       assert.equal(rosterItems(ask)[0]!.subscription, "none");
       const req = await bob.waitFor((s) => s.is("presence") && s.attrs.type === "subscribe");
       assert.equal(req.attrs.from, "sa@localhost");
       await bob.xmpp.send(xml("presence", { to: "sa@localhost", type: "subscribed" }));
-      await alice.waitFor((s) => s.is("presence") && s.attrs.type === "subscribed" && s.attrs.from === "sb@localhost");
-      await alice.waitFor((s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.subscription === "to");
-      await bob.waitFor((s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.subscription === "from");
+      await alice.waitFor(
+        (s) => s.is("presence") && s.attrs.type === "subscribed" && s.attrs.from === "sb@localhost",
+      );
+      await alice.waitFor(
+        (s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.subscription === "to",
+      );
+      await bob.waitFor(
+        (s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.subscription === "from",
+      );
       // alice now sees bob's presence (sent on approval) and its changes
       await alice.waitFor((s) => s.is("presence") && s.attrs.from === "sb@localhost/desk" && !s.attrs.type);
       await bob.xmpp.send(xml("presence", {}, xml("show", {}, "away"), xml("status", {}, "lunch")));
@@ -66,12 +99,19 @@ describe("xmpp presence and roster", { timeout: 30_000 }, () => {
       // bob does not see alice's (no subscription that way)
       await alice.xmpp.send(xml("presence", {}, xml("status", {}, "alice-status")));
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal(bob.received.filter((s: XmlElement) => s.getChildText?.("status") === "alice-status").length, 0);
+      assert.equal(
+        bob.received.filter((s: XmlElement) => s.getChildText?.("status") === "alice-status").length,
+        0,
+      );
       // bob going offline: alice gets unavailable
       await bob.xmpp.send(xml("presence", { type: "unavailable" }));
-      await alice.waitFor((s) => s.is("presence") && s.attrs.type === "unavailable" && s.attrs.from === "sb@localhost/desk");
+      await alice.waitFor(
+        (s) => s.is("presence") && s.attrs.type === "unavailable" && s.attrs.from === "sb@localhost/desk",
+      );
       await alice.xmpp.send(xml("presence", { to: "sb@localhost", type: "unsubscribe" }));
-      await alice.waitFor((s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.subscription === "none");
+      await alice.waitFor(
+        (s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.subscription === "none",
+      );
     } finally {
       await alice.stop();
       await bob.stop();
@@ -86,7 +126,9 @@ describe("xmpp presence and roster", { timeout: 30_000 }, () => {
       const p = await c.waitFor((s) => s.is("presence") && s.getChildText("status") === "direct");
       assert.equal(p.attrs.from, "da@localhost/r");
       await a.stop();
-      await c.waitFor((s) => s.is("presence") && s.attrs.type === "unavailable" && s.attrs.from === "da@localhost/r");
+      await c.waitFor(
+        (s) => s.is("presence") && s.attrs.type === "unavailable" && s.attrs.from === "da@localhost/r",
+      );
     } finally {
       await c.stop();
     }

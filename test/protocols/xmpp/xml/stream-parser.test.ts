@@ -17,7 +17,11 @@ interface Events {
   errors: string[];
 }
 
-function parse(chunks: Array<string | Buffer>, limits: Partial<XmlLimits> = {}, framing: "stream" | "framed" = "stream") {
+function parse(
+  chunks: Array<string | Buffer>,
+  limits: Partial<XmlLimits> = {},
+  framing: "stream" | "framed" = "stream",
+) {
   const ev: Events = { opens: [], stanzas: [], closed: false, errors: [] };
   const p = new XmlStreamParser(
     {
@@ -95,7 +99,9 @@ describe("XmlStreamParser", () => {
   });
 
   test("RFC 6120 §11.1: an external entity, a comment and a processing instruction are refused", () => {
-    assert.deepEqual(parse([`<?xml version='1.0'?><!DOCTYPE x SYSTEM "file:///etc/passwd"><x/>`]).errors, ["restricted-xml"]);
+    assert.deepEqual(parse([`<?xml version='1.0'?><!DOCTYPE x SYSTEM "file:///etc/passwd"><x/>`]).errors, [
+      "restricted-xml",
+    ]);
     assert.deepEqual(parse([`${OPEN}<!-- hi -->`]).errors, ["restricted-xml"]);
     assert.deepEqual(parse([`${OPEN}<?php echo 1 ?>`]).errors, ["restricted-xml"]);
   });
@@ -116,13 +122,17 @@ describe("XmlStreamParser", () => {
     const pieces = [OPEN, ...big.match(/.{1,100}/g)!];
     assert.deepEqual(parse(pieces, { maxStanzaSize: 10_000 }).errors, ["policy-violation"]);
     // many stanzas each under the limit are fine
-    const many = Array.from({ length: 50 }, () => `<message><body>${"y".repeat(500)}</body></message>`).join("");
+    const many = Array.from({ length: 50 }, () => `<message><body>${"y".repeat(500)}</body></message>`).join(
+      "",
+    );
     assert.deepEqual(parse([OPEN, many], { maxStanzaSize: 10_000 }).errors, []);
   });
 
   test("nesting deeper than maxDepth is a policy-violation", () => {
     const deep = `${"<a>".repeat(20)}${"</a>".repeat(20)}`;
-    assert.deepEqual(parse([OPEN, `<message>${deep}</message>`], { maxDepth: 16 }).errors, ["policy-violation"]);
+    assert.deepEqual(parse([OPEN, `<message>${deep}</message>`], { maxDepth: 16 }).errors, [
+      "policy-violation",
+    ]);
     const ok = `${"<a>".repeat(10)}${"</a>".repeat(10)}`;
     assert.deepEqual(parse([OPEN, `<message>${ok}</message>`], { maxDepth: 16 }).errors, []);
   });
@@ -139,13 +149,21 @@ describe("XmlStreamParser", () => {
 
   test("property: any serialized element tree parses back to itself, however it is split", () => {
     const name = fc.constantFrom("a", "b", "body", "x-y");
-    const text = fc.string({ maxLength: 12 }).filter((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\r\ud800-\udfff\ufffe\uffff]/.test(s));
+    const text = fc
+      .string({ maxLength: 12 })
+      .filter((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\r\ud800-\udfff\ufffe\uffff]/.test(s));
     const tree: fc.Arbitrary<Element> = fc.letrec((tie) => ({
       node: fc
-        .tuple(name, fc.constantFrom("jabber:client", "urn:x"), fc.dictionary(name, text, { maxKeys: 2 }), fc.array(fc.oneof(text, tie("node")), { maxLength: 3 }))
+        .tuple(
+          name,
+          fc.constantFrom("jabber:client", "urn:x"),
+          fc.dictionary(name, text, { maxKeys: 2 }),
+          fc.array(fc.oneof(text, tie("node")), { maxLength: 3 }),
+        )
         .map(([n, ns, attrs, kids]) => {
           const e = el(n, ns, attrs);
-          for (const k of kids) if (typeof k === "string" ? k !== "" : true) e.children.push(k as Element | string);
+          for (const k of kids)
+            if (typeof k === "string" ? k !== "" : true) e.children.push(k as Element | string);
           return e;
         }),
     })).node as fc.Arbitrary<Element>;
