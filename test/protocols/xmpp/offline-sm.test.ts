@@ -26,7 +26,7 @@ describe("xmpp offline messages and stream management", { timeout: 30_000 }, () 
       const away = await connectClient(b, { username: "away" });
       try {
         const first = await away.waitFor((s) => s.is("message") && s.getChildText("body") === "first");
-        assert.equal(first.attrs.from, "sender@localhost/" + first.attrs.from.split("/")[1]);
+        assert.match(first.attrs.from, /^sender@localhost\/.+/);
         assert.ok(first.getChild("delay", "urn:xmpp:delay")?.attrs.stamp);
         await away.waitFor((s) => s.is("message") && s.getChildText("body") === "second");
         await new Promise((r) => setTimeout(r, 100));
