@@ -116,6 +116,11 @@ export class RawXmpp {
     this.socket.write(s);
   }
 
+  /** Forgets what was received so far (so waitFor only sees what comes next). */
+  clear(): void {
+    this.text = "";
+  }
+
   get output(): string {
     return this.text;
   }
@@ -157,6 +162,12 @@ export class RawXmpp {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  /** The TCP socket, for a test that upgrades it to TLS after <proceed/>. */
+  get socketForTest(): Socket {
+    this.socket.removeAllListeners("data");
+    return this.socket;
   }
 }
 
