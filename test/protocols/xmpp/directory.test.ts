@@ -22,19 +22,35 @@ describe("xmpp device directory", { timeout: 30_000 }, () => {
     const x = await connectClient(b, { username: "watcher" });
     try {
       await x.xmpp.send(xml("presence", { to: "devices.localhost", type: "subscribe" }));
-      await x.waitFor((s) => s.is("presence") && s.attrs.from === "devices.localhost" && s.attrs.type === "subscribed");
+      await x.waitFor(
+        (s) => s.is("presence") && s.attrs.from === "devices.localhost" && s.attrs.type === "subscribed",
+      );
       const p = await x.waitFor((s) => s.is("presence") && s.attrs.from === "sensor-1@devices.localhost");
       const device = p.getChild("device", "urn:switchboard:device:0");
       assert.equal(device.attrs.protocol, "mqtt");
       assert.equal(device.attrs["client-id"], "sensor-1");
       const later = await mqtt.connectAsync(b.mqttUrl, { clientId: "sensor 2" });
-      await x.waitFor((s) => s.is("presence") && s.attrs.from === "sensor\\202@devices.localhost" && !s.attrs.type);
-      await later.endAsync();
-      await x.waitFor((s) => s.is("presence") && s.attrs.from === "sensor\\202@devices.localhost" && s.attrs.type === "unavailable");
-      const items = await x.xmpp.iqCaller.request(
-        xml("iq", { type: "get", to: "devices.localhost" }, xml("query", "http://jabber.org/protocol/disco#items")),
+      await x.waitFor(
+        (s) => s.is("presence") && s.attrs.from === "sensor\\202@devices.localhost" && !s.attrs.type,
       );
-      const jids = items.getChild("query").getChildren("item").map((i: XmlElement) => i.attrs.jid);
+      await later.endAsync();
+      await x.waitFor(
+        (s) =>
+          s.is("presence") &&
+          s.attrs.from === "sensor\\202@devices.localhost" &&
+          s.attrs.type === "unavailable",
+      );
+      const items = await x.xmpp.iqCaller.request(
+        xml(
+          "iq",
+          { type: "get", to: "devices.localhost" },
+          xml("query", "http://jabber.org/protocol/disco#items"),
+        ),
+      );
+      const jids = items
+        .getChild("query")
+        .getChildren("item")
+        .map((i: XmlElement) => i.attrs.jid);
       assert.ok(jids.includes("sensor-1@devices.localhost"));
       assert.ok(jids.includes(`${escapeLocal("xmpp:watcher@localhost")}@devices.localhost`));
     } finally {
