@@ -75,7 +75,7 @@ test("validation errors name the key path and why", () => {
 
 test("unknown keys are refused, with a suggestion when one is close", () => {
   configError(() => validateConfig({ mqtt: { prot: 1 } }), 'mqtt.prot: unknown key (did you mean "port"?)');
-  configError(() => validateConfig({ amqp: { port: 5672 } }), "amqp: unknown key");
+  configError(() => validateConfig({ kafka: { port: 9092 } }), "kafka: unknown key");
   configError(() => validateConfig({ tls: { certificate: "x" } }), /^tls\.certificate: unknown key/);
   configError(() => validateConfig({ constructor: 1 }), /^constructor: unknown key/);
 });

@@ -134,3 +134,43 @@ describe("xmpp offline messages and stream management", { timeout: 30_000 }, () 
     }
   });
 });
+
+describe("xmpp resumption timeout and anonymous login", { timeout: 30_000 }, () => {
+  test("XEP-0198 §4: a session not resumed in time ends; its unacknowledged messages go to offline storage", async () => {
+    const b = await startTestBroker({ xmpp: { resumeTimeoutSec: 1 } });
+    const peer = await connectClient(b, { username: "peer2" });
+    try {
+      const a = await RawXmpp.open(b.xmppPort);
+      await a.login("flaky", "r");
+      a.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/><presence/>");
+      await a.waitFor(/<presence[^>]*from='flaky@localhost\/r'/);
+      await peer.xmpp.send(
+        xml("message", { to: "flaky@localhost/r", type: "chat" }, xml("body", {}, "unacked")),
+      );
+      await a.waitFor(/unacked<\/body>/);
+      a.close();
+      await new Promise((r) => setTimeout(r, 1500));
+      const back = await connectClient(b, { username: "flaky", resource: "new" });
+      try {
+        const m = await back.waitFor((s) => s.is("message") && s.getChildText("body") === "unacked");
+        assert.equal(m.attrs.from.split("/")[0], "peer2@localhost");
+      } finally {
+        await back.stop();
+      }
+    } finally {
+      await peer.stop();
+      await b.close();
+    }
+  });
+
+  test("RFC 4505 SASL ANONYMOUS gives a fresh JID", async () => {
+    const b = await startTestBroker();
+    try {
+      const c = await connectClient(b, { mechanism: "ANONYMOUS" });
+      assert.match(c.jid, /^anon-[0-9a-f]{12}@localhost\//);
+      await c.stop();
+    } finally {
+      await b.close();
+    }
+  });
+});

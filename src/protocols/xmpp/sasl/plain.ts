@@ -38,8 +38,10 @@ export class PlainMechanism implements SaslMechanism {
       remoteAddress: this.ctx.remoteAddress,
       secure: this.ctx.secure,
     });
-    if (!r.ok || r.principal.anonymous) return { kind: "failure", condition: "not-authorized" };
-    return { kind: "success", principal: r.principal };
+    if (!r.ok) return { kind: "failure", condition: "not-authorized" };
+    // Without a users file, anonymous access (when allowed) takes the name it is given: the client
+    // is still anonymous for the ACL, but addressable as name@domain.
+    return { kind: "success", principal: r.principal.anonymous ? { ...r.principal, username } : r.principal };
   }
 }
 
