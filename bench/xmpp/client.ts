@@ -26,6 +26,7 @@ export class BenchClient {
     user: string,
     password: string,
     resource: string,
+    presence = true,
   ): Promise<BenchClient> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect(port, "127.0.0.1", () => resolve(s));
@@ -48,6 +49,7 @@ export class BenchClient {
     );
     await c.until(/<\/iq>/);
     c.text = "";
+    if (!presence) return c;
     socket.write("<presence/>");
     // the server echoes the presence to the user's own available resources
     await c.until(/<presence/);

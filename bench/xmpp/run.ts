@@ -101,9 +101,9 @@ async function memory(server: XmppServer): Promise<number> {
 async function runOne(name: "switchboard" | "prosody", port: number, round: number): Promise<Result> {
   const server = name === "switchboard" ? await startSwitchboard(port, 0) : await startProsody(port, 0);
   try {
-    const kibPerSession = await memory(server);
     const msgsPerSec = await messages(port);
     const notificationsPerSec = await pubsub(port, round);
+    const kibPerSession = await memory(server);
     return { msgsPerSec, notificationsPerSec, kibPerSession };
   } finally {
     await server.stop();

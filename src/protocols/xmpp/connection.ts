@@ -41,6 +41,7 @@ export class XmppConnection {
   resource: BoundResource | undefined;
   private authTimer: NodeJS.Timeout | undefined;
   private secure: boolean;
+  private corked = false;
 
   constructor(
     readonly hub: XmppHub,
@@ -88,8 +89,22 @@ export class XmppConnection {
   /** Writes raw XML (one complete element in the WebSocket framing). */
   write(xml: string): void {
     if (this.state === "closed") return;
+    // Writes of one tick go out in one syscall (DESIGN.md: batch socket writes). Not over WebSocket:
+    // corking would put several stanzas in one message (RFC 7395 §3.3.3: one element per message).
+    if (!this.corked && !this.framed) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(this.flush);
+    }
     this.stream.write(Buffer.from(xml, "utf8"));
   }
+
+  /** Sends what the current tick wrote (before STARTTLS takes the socket over, and at the tick's end). */
+  readonly flush = (): void => {
+    if (!this.corked) return;
+    this.corked = false;
+    this.stream.uncork();
+  };
 
   // ---- stream negotiation ------------------------------------------------------------------------
 

@@ -82,6 +82,7 @@ export class XmppHub {
       return;
     }
     conn.write(`<proceed xmlns='${NS.tls}'/>`);
+    conn.flush();
     const socket: TLSSocket = upgradeToTls(conn.stream, this.tls);
     conn.upgraded(socket);
   }
