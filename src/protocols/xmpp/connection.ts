@@ -97,6 +97,8 @@ export class XmppConnection {
       process.nextTick(this.flush);
     }
     this.stream.write(Buffer.from(xml, "utf8"));
+    // A reader this far behind is cut (its buffer is bounded); with XEP-0198 it may resume later.
+    if (this.stream.writableLength > this.hub.options.maxBufferedBytes * 4) this.stream.destroy();
   }
 
   /** Sends what the current tick wrote (before STARTTLS takes the socket over, and at the tick's end). */

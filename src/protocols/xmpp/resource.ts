@@ -13,6 +13,8 @@ import { toXml } from "./xml/serialize.js";
 
 /** Ask the client for an ack after this many unacknowledged stanzas (XEP-0198 §4). */
 const ACK_REQUEST_EVERY = 10;
+/** Unacknowledged stanzas kept per resource; past it the session ends (its messages go offline). */
+const MAX_UNACKED = 10_000;
 
 export class BoundResource {
   readonly jid: string;
@@ -48,6 +50,10 @@ export class BoundResource {
     if (this.ended) return;
     const sm = this.sm;
     if (sm) {
+      if (sm.unackedCount >= MAX_UNACKED) {
+        this.end();
+        return;
+      }
       sm.sent(xml);
       this.conn?.write(xml);
       if (sm.unackedCount % ACK_REQUEST_EVERY === 0) this.conn?.write(`<r xmlns='${NS.sm}'/>`);

@@ -66,57 +66,65 @@ describe("xmpp presence and roster", { timeout: 30_000 }, () => {
     }
   });
 
-  test("RFC 6121 §3: subscribe, subscribed, presence broadcast, unavailable, unsubscribe", async () => {
-    const alice = await connectClient(b, { username: "sa", resource: "phone" });
-    const bob = await connectClient(b, { username: "sb", resource: "desk" });
-    try {
-      await alice.xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", ROSTER)));
-      await bob.xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", ROSTER)));
-      await alice.xmpp.send(xml("presence", { to: "sb@localhost", type: "subscribe" }));
-      // alice's roster push: ask=subscribe
-      const ask = await alice.waitFor(
-        (s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.ask === "subscribe",
-      );
-      assert.equal(rosterItems(ask)[0]!.subscription, "none");
-      const req = await bob.waitFor((s) => s.is("presence") && s.attrs.type === "subscribe");
-      assert.equal(req.attrs.from, "sa@localhost");
-      await bob.xmpp.send(xml("presence", { to: "sa@localhost", type: "subscribed" }));
-      await alice.waitFor(
-        (s) => s.is("presence") && s.attrs.type === "subscribed" && s.attrs.from === "sb@localhost",
-      );
-      await alice.waitFor(
-        (s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.subscription === "to",
-      );
-      await bob.waitFor(
-        (s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.subscription === "from",
-      );
-      // alice now sees bob's presence (sent on approval) and its changes
-      await alice.waitFor((s) => s.is("presence") && s.attrs.from === "sb@localhost/desk" && !s.attrs.type);
-      await bob.xmpp.send(xml("presence", {}, xml("show", {}, "away"), xml("status", {}, "lunch")));
-      const away = await alice.waitFor((s) => s.is("presence") && s.getChildText("status") === "lunch");
-      assert.equal(away.attrs.from, "sb@localhost/desk");
-      assert.equal(away.getChildText("show"), "away");
-      // bob does not see alice's (no subscription that way)
-      await alice.xmpp.send(xml("presence", {}, xml("status", {}, "alice-status")));
-      await new Promise((r) => setTimeout(r, 100));
-      assert.equal(
-        bob.received.filter((s: XmlElement) => s.getChildText?.("status") === "alice-status").length,
-        0,
-      );
-      // bob going offline: alice gets unavailable
-      await bob.xmpp.send(xml("presence", { type: "unavailable" }));
-      await alice.waitFor(
-        (s) => s.is("presence") && s.attrs.type === "unavailable" && s.attrs.from === "sb@localhost/desk",
-      );
-      await alice.xmpp.send(xml("presence", { to: "sb@localhost", type: "unsubscribe" }));
-      await alice.waitFor(
-        (s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.subscription === "none",
-      );
-    } finally {
-      await alice.stop();
-      await bob.stop();
-    }
-  });
+  for (const ws of [false, true]) {
+    const via = ws ? "WebSocket" : "TCP";
+    const sa = ws ? "wsa" : "sa";
+    const sb = ws ? "wsb" : "sb";
+    test(`RFC 6121 §3: subscribe, subscribed, presence broadcast, unavailable, unsubscribe (${via})`, async () => {
+      const alice = await connectClient(b, { username: sa, resource: "phone", ws });
+      const bob = await connectClient(b, { username: sb, resource: "desk", ws });
+      try {
+        await alice.xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", ROSTER)));
+        await bob.xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", ROSTER)));
+        await alice.xmpp.send(xml("presence", { to: `${sb}@localhost`, type: "subscribe" }));
+        // alice's roster push: ask=subscribe
+        const ask = await alice.waitFor(
+          (s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.ask === "subscribe",
+        );
+        assert.equal(rosterItems(ask)[0]!.subscription, "none");
+        const req = await bob.waitFor((s) => s.is("presence") && s.attrs.type === "subscribe");
+        assert.equal(req.attrs.from, `${sa}@localhost`);
+        await bob.xmpp.send(xml("presence", { to: `${sa}@localhost`, type: "subscribed" }));
+        await alice.waitFor(
+          (s) => s.is("presence") && s.attrs.type === "subscribed" && s.attrs.from === `${sb}@localhost`,
+        );
+        await alice.waitFor(
+          (s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.subscription === "to",
+        );
+        await bob.waitFor(
+          (s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.subscription === "from",
+        );
+        // alice now sees bob's presence (sent on approval) and its changes
+        await alice.waitFor(
+          (s) => s.is("presence") && s.attrs.from === `${sb}@localhost/desk` && !s.attrs.type,
+        );
+        await bob.xmpp.send(xml("presence", {}, xml("show", {}, "away"), xml("status", {}, "lunch")));
+        const away = await alice.waitFor((s) => s.is("presence") && s.getChildText("status") === "lunch");
+        assert.equal(away.attrs.from, `${sb}@localhost/desk`);
+        assert.equal(away.getChildText("show"), "away");
+        // bob does not see alice's (no subscription that way)
+        await alice.xmpp.send(xml("presence", {}, xml("status", {}, "alice-status")));
+        await new Promise((r) => setTimeout(r, 100));
+        assert.equal(
+          bob.received.filter((s: XmlElement) => s.getChildText?.("status") === "alice-status").length,
+          0,
+        );
+        // bob going offline: alice gets unavailable
+        await bob.xmpp.send(xml("presence", { type: "unavailable" }));
+        await alice.waitFor(
+          (s) =>
+            s.is("presence") && s.attrs.type === "unavailable" && s.attrs.from === `${sb}@localhost/desk`,
+        );
+        await alice.xmpp.send(xml("presence", { to: `${sb}@localhost`, type: "unsubscribe" }));
+        await alice.waitFor(
+          (s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.subscription === "none",
+        );
+      } finally {
+        await alice.stop();
+        await bob.stop();
+      }
+    });
+  }
 
   test("RFC 6121 §4.6: directed presence and its unavailable when the sender leaves", async () => {
     const a = await connectClient(b, { username: "da", resource: "r" });
