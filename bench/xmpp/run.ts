@@ -14,6 +14,7 @@ import { DOMAIN, PASSWORD, startProsody, startSwitchboard, type XmppServer } fro
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 50_000);
 const PUBLISHES = Number(process.env.BENCH_PUBLISHES ?? 5_000);
+// 500: Prosody stops answering new connections after ~1000 (its network backend's descriptor limit)
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 500);
 const SUBSCRIBERS = 16;
 const WINDOW = 200;
@@ -95,15 +96,18 @@ async function memory(server: XmppServer): Promise<number> {
   await new Promise((r) => setTimeout(r, 1000));
   const after = rssKiB(server.pid);
   for (const c of clients) c.close();
+  await new Promise((r) => setTimeout(r, 2000)); // let the server finish the disconnections
   return (after - before) / SESSIONS;
 }
 
 async function runOne(name: "switchboard" | "prosody", port: number, round: number): Promise<Result> {
   const server = name === "switchboard" ? await startSwitchboard(port, 0) : await startProsody(port, 0);
   try {
+    // memory first, on a fresh process: later, the heap left over by the throughput phases would
+    // absorb new sessions and understate their cost
+    const kibPerSession = await memory(server);
     const msgsPerSec = await messages(port);
     const notificationsPerSec = await pubsub(port, round);
-    const kibPerSession = await memory(server);
     return { msgsPerSec, notificationsPerSec, kibPerSession };
   } finally {
     await server.stop();
