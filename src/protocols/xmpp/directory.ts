@@ -55,8 +55,6 @@ export class DeviceDirectory {
     if (this.watchers.has(r.account.bare)) this.snapshot(r);
   }
 
-  resourceGone(_r: BoundResource): void {}
-
   handleIq(r: BoundResource, iq: Element, payload: Element, to: Jid): void {
     if (payload.ns === NS.discoInfo && iq.attr("type") === "get") {
       const q = el("query", NS.discoInfo, {});

@@ -87,11 +87,11 @@ export class XmppHub {
     conn.upgraded(socket);
   }
 
-  mechanismNames(conn: XmppConnection): string[] {
+  /** Offered mechanisms, strongest first (none depends on the connection yet: no channel binding). */
+  mechanismNames(_conn: XmppConnection): string[] {
     const names: string[] = [];
     if (this.router.auth.scramCredentials) names.push("SCRAM-SHA-256", "SCRAM-SHA-1");
     names.push("PLAIN", "ANONYMOUS");
-    void conn; // mechanisms do not depend on the connection yet (channel binding would)
     return names;
   }
 

@@ -285,3 +285,52 @@ describe("xmpp pubsub", { timeout: 30_000 }, () => {
     }
   });
 });
+
+describe("xmpp pubsub subscriptions in the store", { timeout: 30_000 }, () => {
+  test("subscriptions survive a restart; a QoS 1 item published while the user is away arrives with <delay/>", async () => {
+    const { MemoryStore } = await import("../../../src/store/memory-store.js");
+    const store = new MemoryStore();
+    let b = await startTestBroker({ store });
+    const x = await connectClient(b, { username: "keeper" });
+    await x.xmpp.iqCaller.request(
+      pubsubIq("set", xml("subscribe", { node: "kept/node", jid: "keeper@localhost" })),
+    );
+    await x.stop();
+    await b.close();
+    b = await startTestBroker({ store });
+    try {
+      const m = await mqtt.connectAsync(b.mqttUrl, { clientId: "kept-pub" });
+      await m.publishAsync("kept/node", "while away", { qos: 1 });
+      await m.publishAsync("kept/node", "qos 0 is transient", { qos: 0 });
+      await m.endAsync();
+      const back = await connectClient(b, { username: "keeper" });
+      try {
+        const ev = await back.waitFor(
+          (s) => eventItems(s, "kept/node")?.getChild("item")?.getChildText("payload") === "while away",
+        );
+        assert.ok(ev.getChild("delay", "urn:xmpp:delay"));
+        const subs = await back.xmpp.iqCaller.request(pubsubIq("get", xml("subscriptions")));
+        assert.deepEqual(
+          subs
+            .getChild("pubsub", PS)
+            .getChild("subscriptions")
+            .getChildren("subscription")
+            .map((s: XmlElement) => s.attrs.node),
+          ["kept/node"],
+        );
+        await new Promise((r) => setTimeout(r, 100));
+        assert.equal(
+          back.received.filter(
+            (s: XmlElement) =>
+              eventItems(s, "kept/node")?.getChild("item")?.getChildText("payload") === "qos 0 is transient",
+          ).length,
+          0,
+        );
+      } finally {
+        await back.stop();
+      }
+    } finally {
+      await b.close();
+    }
+  });
+});

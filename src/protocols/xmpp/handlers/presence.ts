@@ -123,7 +123,6 @@ export function broadcastUnavailable(r: BoundResource): void {
   const out = el("presence", NS.client, { type: "unavailable" });
   for (const w of watchers(r.hub, r.account)) if (w !== r) w.send(stamp(out, r.jid, w.jid));
   sendDirectedUnavailable(r, out);
-  r.hub.directory.resourceGone(r);
 }
 
 function sendDirectedUnavailable(r: BoundResource, out: Element): void {
