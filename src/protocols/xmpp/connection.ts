@@ -37,6 +37,8 @@ export class XmppConnection {
   private headerSent = false;
   private sasl: SaslNegotiation | undefined;
   principal: Principal | undefined;
+  /** Logged in with SASL ANONYMOUS: a throw-away identity whose state is never stored. */
+  ephemeral = false;
   /** The bound resource once <bind/> (or <resume/>) succeeded. */
   resource: BoundResource | undefined;
   private authTimer: NodeJS.Timeout | undefined;

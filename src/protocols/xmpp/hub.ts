@@ -20,6 +20,7 @@ import type { XmppOptions } from "./options.js";
 import { PubSubService } from "./pubsub/service.js";
 import { BoundResource } from "./resource.js";
 import { Roster } from "./roster.js";
+import { RosterStore } from "./roster-store.js";
 import type { SaslContext, SaslMechanism } from "./sasl/mechanism.js";
 import { AnonymousMechanism, PlainMechanism } from "./sasl/plain.js";
 import { ScramMechanism } from "./sasl/scram.js";
@@ -29,8 +30,11 @@ import type { Element } from "./xml/element.js";
 export class XmppHub {
   readonly connections = new Set<XmppConnection>();
   readonly accounts = new Map<string, Account>();
-  /** Rosters by bare JID; kept for the broker's lifetime (not in the store yet). */
+  /** Rosters by bare JID, loaded from the store when first needed. */
   readonly rosters = new Map<string, Roster>();
+  private readonly rosterStore: RosterStore;
+  /** SASL ANONYMOUS users (XEP-0175): nothing of theirs is stored, all of it ends with the session. */
+  private readonly ephemeral = new Set<string>();
   private readonly resumable = new Map<string, BoundResource>();
   readonly pubsub: PubSubService;
   readonly directory: DeviceDirectory;
@@ -45,6 +49,7 @@ export class XmppHub {
     this.pubsub = new PubSubService(this);
     this.directory = new DeviceDirectory(this);
     this.offline = new OfflineStore(this);
+    this.rosterStore = new RosterStore(router);
   }
 
   get pubsubDomain(): string {
@@ -112,13 +117,20 @@ export class XmppHub {
 
   // ---- resources -------------------------------------------------------------------------------
 
+  /** The roster of `bare`, read from the store the first time. */
   rosterOf(bare: string): Roster {
     let r = this.rosters.get(bare);
     if (!r) {
-      r = new Roster();
+      r = this.ephemeral.has(bare) ? new Roster() : this.rosterStore.load(bare);
       this.rosters.set(bare, r);
     }
     return r;
+  }
+
+  /** Writes `bare`'s roster to the store (after every change), unless the user is ephemeral. */
+  saveRoster(bare: string): void {
+    const r = this.rosters.get(bare);
+    if (r && !this.ephemeral.has(bare)) this.rosterStore.save(bare, r);
   }
 
   bareOf(principal: Principal): string {
@@ -130,6 +142,7 @@ export class XmppHub {
     const principal = conn.principal!;
     const bare = this.bareOf(principal);
     let account = this.accounts.get(bare);
+    if (conn.ephemeral) this.ephemeral.add(bare);
     if (!account) {
       const info = {
         protocol: "xmpp",
@@ -140,9 +153,9 @@ export class XmppHub {
         username: principal.username,
         connectedAt: Date.now(),
       };
-      account = new Account(this, bare, this.rosterOf(bare), principal.anonymous, info);
+      account = new Account(this, bare, this.rosterOf(bare), conn.ephemeral, info);
       this.accounts.set(bare, account);
-      const expiry = principal.anonymous ? 0 : NEVER_EXPIRES;
+      const expiry = conn.ephemeral ? 0 : NEVER_EXPIRES;
       account.session = this.router.attach(account.clientId, "xmpp", false, expiry, account).session;
     }
     account.resources.get(name)?.end();
@@ -162,7 +175,10 @@ export class XmppHub {
     if (account.resources.size === 0) {
       this.accounts.delete(account.bare);
       if (account.session) this.router.detach(account.session, account);
-      if (account.anonymous) this.rosters.delete(account.bare);
+      if (account.anonymous) {
+        this.rosters.delete(account.bare);
+        this.ephemeral.delete(account.bare);
+      }
     }
   }
 

@@ -167,3 +167,52 @@ describe("xmpp presence and roster", { timeout: 30_000 }, () => {
     }
   });
 });
+
+describe("xmpp rosters in the store", { timeout: 30_000 }, () => {
+  test("RFC 6121 §2: a roster (items, subscriptions, pending requests) survives a restart", async () => {
+    const { MemoryStore } = await import("../../../src/store/memory-store.js");
+    const store = new MemoryStore();
+    let b = await startTestBroker({ store });
+    const a = await connectClient(b, { username: "keepa" });
+    const c = await connectClient(b, { username: "keepc" });
+    await a.xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", ROSTER)));
+    await c.xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", ROSTER)));
+    await a.xmpp.iqCaller.request(
+      xml(
+        "iq",
+        { type: "set" },
+        xml("query", ROSTER, xml("item", { jid: "keepc@localhost", name: "C" }, xml("group", {}, "G"))),
+      ),
+    );
+    await a.xmpp.send(xml("presence", { to: "keepc@localhost", type: "subscribe" }));
+    await c.waitFor((s) => s.is("presence") && s.attrs.type === "subscribe");
+    await c.xmpp.send(xml("presence", { to: "keepa@localhost", type: "subscribed" }));
+    await a.waitFor(
+      (s) => s.is("iq") && s.getChild("query", ROSTER)?.getChild("item")?.attrs.subscription === "to",
+    );
+    // a request nobody answered yet
+    await c.xmpp.send(xml("presence", { to: "keepa@localhost", type: "subscribe" }));
+    await a.waitFor(
+      (s) => s.is("presence") && s.attrs.type === "subscribe" && s.attrs.from === "keepc@localhost",
+    );
+    await a.stop();
+    await c.stop();
+    await b.close();
+    b = await startTestBroker({ store });
+    try {
+      const a2 = await connectClient(b, { username: "keepa", presence: false });
+      const got = await a2.xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", ROSTER)));
+      const items = got.getChild("query", ROSTER).getChildren("item");
+      assert.equal(items.length, 1);
+      assert.deepEqual(items[0].attrs, { jid: "keepc@localhost", name: "C", subscription: "to" });
+      assert.equal(items[0].getChildText("group"), "G");
+      await a2.xmpp.send(xml("presence"));
+      await a2.waitFor(
+        (s) => s.is("presence") && s.attrs.type === "subscribe" && s.attrs.from === "keepc@localhost",
+      );
+      await a2.stop();
+    } finally {
+      await b.close();
+    }
+  });
+});

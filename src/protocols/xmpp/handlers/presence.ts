@@ -179,6 +179,7 @@ function subscription(hub: XmppHub, u: string, contact: string, type: string): v
       return;
     }
     contactRoster.pendingIn.set(u, el("presence", NS.client, { from: u, to: contact, type: "subscribe" }));
+    hub.saveRoster(contact);
     toContact(hub, u, contact, "subscribe");
   } else if (type === "subscribed") {
     const contactItem = contactRoster.get(u);
@@ -208,11 +209,11 @@ function subscription(hub: XmppHub, u: string, contact: string, type: string): v
       theirs.subscription = withFrom(theirs.subscription, false);
       pushRosterItem(hub, contact, theirs);
     }
-    contactRoster.pendingIn.delete(u);
+    if (contactRoster.pendingIn.delete(u)) hub.saveRoster(contact);
     toContact(hub, u, contact, "unsubscribe");
     sendUnavailableOf(hub, contact, u);
   } else {
-    userRoster.pendingIn.delete(contact);
+    if (userRoster.pendingIn.delete(contact)) hub.saveRoster(u);
     const item = userRoster.get(contact);
     if (item) {
       item.subscription = withFrom(item.subscription, false);

@@ -44,7 +44,7 @@ export function handleRoster(r: BoundResource, iq: Element, query: Element): voi
     cancelSubscriptions(r.hub, r.account.bare, contact, existing);
     roster.items.delete(contact);
     roster.pendingIn.delete(contact);
-    pushRosterItem(r.hub, r.account.bare, existing, true);
+    pushRosterItem(r.hub, r.account.bare, existing, true); // saves the roster too
     return;
   }
   if (!roster.get(contact) && roster.items.size >= MAX_ROSTER_ITEMS) {
@@ -70,6 +70,7 @@ export function handleRoster(r: BoundResource, iq: Element, query: Element): voi
 export function pushRosterItem(hub: XmppHub, bare: string, item: RosterItem, remove = false): void {
   const roster = hub.rosterOf(bare);
   roster.version++;
+  hub.saveRoster(bare);
   const account = hub.accounts.get(bare);
   if (!account) return;
   for (const res of account.resources.values()) {

@@ -28,6 +28,7 @@ export class SaslNegotiation {
         : undefined;
       if (!m) return this.fail("invalid-mechanism");
       this.mechanism = m;
+      this.conn.ephemeral = name === "ANONYMOUS";
       const data = decode(e.text());
       if (data === null) return this.fail("incorrect-encoding");
       this.run(m.start(data));
