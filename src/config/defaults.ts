@@ -37,6 +37,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = deepFreeze({
     resumeTimeoutSec: 300,
     maxOfflineMessages: 1000,
     maxBufferedBytes: 4 * 1024 * 1024,
+    pingIntervalSec: 60,
   },
   http: { port: 8080 },
   sys: { intervalMs: 5000 },

@@ -81,6 +81,8 @@ export interface XmppConfig {
   maxOfflineMessages: number;
   /** Bytes buffered for a slow reader before PubSub notifications to it are dropped. */
   maxBufferedBytes: number;
+  /** A silent client is pinged (XEP-0199) after this many seconds and cut after twice it (0 = never). */
+  pingIntervalSec: number;
 }
 
 export interface HttpConfig {
@@ -174,6 +176,7 @@ export const CONFIG_SPEC = {
     resumeTimeoutSec: int(0, 86_400),
     maxOfflineMessages: int(0, 1_000_000),
     maxBufferedBytes: int(65_536, 4_294_967_295),
+    pingIntervalSec: int(0, 86_400),
   } satisfies Record<keyof XmppConfig, FieldSpec>),
   http: section({ port: port() } satisfies Record<keyof HttpConfig, FieldSpec>),
   sys: section({ intervalMs: int(100, 3_600_000) } satisfies Record<keyof SysConfig, FieldSpec>),

@@ -44,6 +44,8 @@ export class XmppConnection {
   private authTimer: NodeJS.Timeout | undefined;
   private secure: boolean;
   private corked = false;
+  /** Date.now() of the last bytes received (the keepalive sweep reads it). */
+  lastReceived = Date.now();
 
   constructor(
     readonly hub: XmppHub,
@@ -54,7 +56,7 @@ export class XmppConnection {
     this.framed = info.kind === "ws" || info.kind === "wss";
     this.secure = info.secure;
     this.parser = this.newParser();
-    stream.on("data", (chunk) => this.parser.write(chunk));
+    stream.on("data", this.onData);
     stream.on("close", () => this.closed());
     stream.on("error", () => {});
     this.authTimer = setTimeout(
@@ -70,6 +72,31 @@ export class XmppConnection {
 
   get isSecure(): boolean {
     return this.secure;
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.lastReceived = Date.now();
+    this.parser.write(chunk);
+  };
+
+  /**
+   * The keepalive sweep (hub): a connection silent for one interval is pinged (XEP-0199 once bound,
+   * a whitespace keepalive before, RFC 6120 §4.6.1); silent for two, it is taken for dead and cut —
+   * as a broken link, so a stream-management session can still be resumed.
+   */
+  keepalive(now: number, intervalMs: number): void {
+    const silent = now - this.lastReceived;
+    if (silent >= 2 * intervalMs) {
+      this.log.debug("xmpp client silent: connection cut", { remote: this.info.remoteAddress });
+      this.stream.destroy();
+    } else if (silent >= intervalMs) {
+      // through the resource: with XEP-0198 the ping is a counted stanza
+      if (this.resource)
+        this.resource.sendXml(
+          `<iq xmlns='${NS.client}' type='get' id='keepalive' from='${this.domain}' to='${escapeXml(this.resource.jid)}'><ping xmlns='${NS.ping}'/></iq>`,
+        );
+      else if (!this.framed) this.write(" ");
+    }
   }
 
   private newParser(): XmlStreamParser {
@@ -246,7 +273,7 @@ export class XmppConnection {
     this.stream = stream;
     this.secure = true;
     this.parser = this.newParser();
-    stream.on("data", (chunk) => this.parser.write(chunk));
+    stream.on("data", this.onData);
     this.state = "header";
     this.headerSent = false;
   }

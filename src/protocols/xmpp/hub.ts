@@ -50,7 +50,18 @@ export class XmppHub {
     this.directory = new DeviceDirectory(this);
     this.offline = new OfflineStore(this);
     this.rosterStore = new RosterStore(router);
+    const interval = options.pingIntervalSec * 1000;
+    if (interval > 0) {
+      // one sweep for every connection, twice per interval, instead of a timer each
+      this.sweep = setInterval(() => {
+        const now = Date.now();
+        for (const c of this.connections) c.keepalive(now, interval);
+      }, interval / 2);
+      this.sweep.unref();
+    }
   }
+
+  private sweep: NodeJS.Timeout | undefined;
 
   get pubsubDomain(): string {
     return `pubsub.${this.options.domain}`;
@@ -224,6 +235,7 @@ export class XmppHub {
 
   /** Closes every connection (shutdown) and waits for them, at most `ms`. */
   async drained(ms: number): Promise<void> {
+    if (this.sweep) clearInterval(this.sweep);
     for (const c of this.connections) c.close("system-shutdown");
     const until = Date.now() + ms;
     while (this.connections.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));

@@ -16,6 +16,8 @@ export interface XmppOptions {
   maxOfflineMessages: number;
   /** Bytes buffered for a slow reader before PubSub notifications to it are dropped. */
   maxBufferedBytes: number;
+  /** A silent client is pinged (XEP-0199) after this many seconds and cut after twice it (0 = never). */
+  pingIntervalSec: number;
   /** STARTTLS is offered (and required) when the broker has a certificate. */
   starttls: boolean;
 }
@@ -28,6 +30,7 @@ export const DEFAULT_XMPP_OPTIONS: XmppOptions = {
   resumeTimeoutSec: 300,
   maxOfflineMessages: 1000,
   maxBufferedBytes: 4 * 1024 * 1024,
+  pingIntervalSec: 60,
   starttls: false,
 };
 

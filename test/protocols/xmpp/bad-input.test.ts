@@ -131,3 +131,30 @@ describe("xmpp bad input", { timeout: 30_000 }, () => {
     }
   });
 });
+
+describe("xmpp keepalive", { timeout: 30_000 }, () => {
+  test("XEP-0199: a silent client is pinged after the interval and cut after twice it; an answering one stays", async () => {
+    const b = await startTestBroker({ xmpp: { pingIntervalSec: 1 } });
+    try {
+      const silent = await RawXmpp.open(b.xmppPort);
+      await silent.login("quiet", "r");
+      const lively = await RawXmpp.open(b.xmppPort);
+      await lively.login("chatty", "r");
+      const answer = setInterval(() => lively.send(" "), 300);
+      try {
+        await silent.waitFor(
+          /<iq xmlns='jabber:client' type='get' id='keepalive'[^>]*><ping xmlns='urn:xmpp:ping'\/><\/iq>/,
+          5000,
+        );
+        await silent.waitClosed(5000);
+        assert.equal(lively.closed, false);
+      } finally {
+        clearInterval(answer);
+        silent.close();
+        lively.close();
+      }
+    } finally {
+      await b.close();
+    }
+  });
+});
