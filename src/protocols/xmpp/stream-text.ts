@@ -21,6 +21,7 @@ export type StreamErrorCondition =
   | "restricted-xml"
   | "system-shutdown"
   | "undefined-condition"
+  | "unsupported-encoding"
   | "unsupported-stanza-type"
   | "unsupported-version";
 

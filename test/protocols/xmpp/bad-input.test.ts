@@ -11,7 +11,7 @@ describe("xmpp bad input", { timeout: 30_000 }, () => {
   });
   after(() => b.close());
 
-  async function streamErrorFor(input: string | string[], login?: string): Promise<string> {
+  async function streamErrorFor(input: string | Array<string | Buffer>, login?: string): Promise<string> {
     const raw = await RawXmpp.open(b.xmppPort);
     try {
       if (login) await raw.login(login);
@@ -24,7 +24,7 @@ describe("xmpp bad input", { timeout: 30_000 }, () => {
     }
   }
 
-  const cases: Array<[string, string | string[], string, string?]> = [
+  const cases: Array<[string, string | Array<string | Buffer>, string, string?]> = [
     ["§4.9.3.13 not-well-formed: mismatched tags", [OPEN, "<message><body></message>"], "not-well-formed"],
     [
       "§4.9.3.18 restricted-xml: a DTD (billion laughs)",
@@ -62,6 +62,11 @@ describe("xmpp bad input", { timeout: 30_000 }, () => {
       "§4.9.3.19 policy-violation: a stanza over the size limit",
       [OPEN, `<message><body>${"x".repeat(20_000)}</body></message>`],
       "policy-violation",
+    ],
+    [
+      "§4.9.3.22 unsupported-encoding: invalid UTF-8",
+      [OPEN, Buffer.from([0x3c, 0x62, 0x3e, 0xff, 0xfe, 0x3c, 0x2f, 0x62, 0x3e])],
+      "unsupported-encoding",
     ],
     ["§4.9.3.24 unsupported-stanza-type", [`<foo xmlns='urn:x'/>`], "unsupported-stanza-type", "eve"],
   ];

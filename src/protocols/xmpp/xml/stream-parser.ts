@@ -14,7 +14,6 @@
  * and "framed" (RFC 7395 WebSocket: every message is one complete element, <open/> and <close/>
  * included; we parse them as children of an implicit root so both framings share the code).
  */
-import { StringDecoder } from "node:string_decoder";
 import { SaxesParser, type SaxesTagNS } from "saxes";
 import { NS } from "../namespaces.js";
 import { Element } from "./element.js";
@@ -30,7 +29,8 @@ export type XmlErrorCondition =
   | "not-well-formed"
   | "restricted-xml"
   | "policy-violation"
-  | "bad-namespace-prefix";
+  | "bad-namespace-prefix"
+  | "unsupported-encoding";
 
 export interface XmlStreamHandler {
   /** The <stream:stream> header ("stream" framing only); attrs unprefixed, ns of the root. */
@@ -48,7 +48,8 @@ const FRAMED_ROOT = `<root xmlns='${NS.client}' xmlns:stream='${NS.stream}'>`;
 
 export class XmlStreamParser {
   private sax!: SaxesParser<{ xmlns: true; position: true }>;
-  private readonly decoder = new StringDecoder("utf8");
+  /** Fatal: bytes that are not UTF-8 end the stream (RFC 6120 §11.6) instead of becoming U+FFFD. */
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
   private stack: Element[] = [];
   private depth = 0;
   /** saxes position where the current top-level element (or the prolog) began. */
@@ -73,7 +74,13 @@ export class XmlStreamParser {
   /** Feeds bytes; events fire synchronously. */
   write(chunk: Buffer): void {
     if (this.failed) return;
-    let text = this.decoder.write(chunk);
+    let text: string;
+    try {
+      text = this.decoder.decode(chunk, { stream: true });
+    } catch {
+      this.fail("unsupported-encoding", "the stream is not valid UTF-8 (RFC 6120 §11.6)");
+      return;
+    }
     while (text.length > 0 && !this.failed) {
       this.chunkStart = this.fed;
       this.fed += text.length;

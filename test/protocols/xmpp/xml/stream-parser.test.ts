@@ -106,6 +106,15 @@ describe("XmlStreamParser", () => {
     assert.deepEqual(parse([`${OPEN}<?php echo 1 ?>`]).errors, ["restricted-xml"]);
   });
 
+  test("RFC 6120 §11.6: bytes that are not UTF-8 are unsupported-encoding; UTF-8 split across chunks is fine", () => {
+    assert.deepEqual(
+      parse([OPEN, Buffer.from([0x3c, 0x61, 0x3e, 0xc3, 0x28, 0x3c, 0x2f, 0x61, 0x3e])]).errors,
+      ["unsupported-encoding"],
+    );
+    const euro = Buffer.from("<a>\u20ac</a>");
+    assert.deepEqual(parse([OPEN, euro.subarray(0, 4), euro.subarray(4)]).stanzas, ["<a>\u20ac</a>"]);
+  });
+
   test("an undeclared entity is not-well-formed", () => {
     assert.deepEqual(parse([`${OPEN}<message><body>&lol;</body></message>`]).errors, ["not-well-formed"]);
   });
