@@ -67,6 +67,8 @@ function command(name: BrokerName, port: number, dir: string): string[] {
         "off",
         "--stomp-port",
         "off",
+        "--xmpp-port",
+        "off",
         "--log-level",
         "warn",
         "--data-dir",

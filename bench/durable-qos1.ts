@@ -85,6 +85,8 @@ function switchboard(durability: "full" | "normal" | "relaxed" | "memory"): Targ
         "off",
         "--stomp-port",
         "off",
+        "--xmpp-port",
+        "off",
         "--data-dir",
         join(dir, "data"),
         "--config",

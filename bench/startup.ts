@@ -82,6 +82,8 @@ async function startOnce(dataDir: string, configFile: string, pin: boolean, node
     "off",
     "--stomp-port",
     "off",
+    "--xmpp-port",
+    "off",
     "--data-dir",
     dataDir,
     "--config",

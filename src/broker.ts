@@ -21,6 +21,8 @@ import { mqttOptionsFrom } from "./protocols/mqtt/options.js";
 import { STOMP_WS_PROTOCOLS, StompAdapter } from "./protocols/stomp/adapter.js";
 import { WAMP_SUBPROTOCOLS, WampAdapter } from "./protocols/wamp/adapter.js";
 import { wampOptionsFrom } from "./protocols/wamp/options.js";
+import { XmppAdapter } from "./protocols/xmpp/adapter.js";
+import { xmppOptionsFrom } from "./protocols/xmpp/options.js";
 import { createStore } from "./store/create-store.js";
 import type { Store } from "./store/store.js";
 import { createHttpServer } from "./transports/http.js";
@@ -48,6 +50,8 @@ export interface BrokerPorts {
   wamp?: number;
   amqp?: number;
   amqps?: number;
+  xmpp?: number;
+  xmpps?: number;
 }
 
 export interface BrokerHandle {
@@ -94,6 +98,7 @@ export async function startBroker(
   });
 
   const listeners: Listener[] = [];
+  let xmpp: XmppAdapter | undefined;
   const ports: BrokerPorts = {};
   const host = config.host;
   try {
@@ -142,10 +147,26 @@ export async function startBroker(
       ports.stomps = l.port;
       log.info("stomps listening", { host, port: l.port });
     }
+    // XMPP (RFC 6120 over TCP with STARTTLS when a certificate is set, direct TLS, RFC 7395 WebSocket)
+    const x = config.xmpp;
+    xmpp = new XmppAdapter(router, xmppOptionsFrom(x, tlsFiles !== undefined), log, tlsFiles);
+    const acceptXmpp = xmpp.accept.bind(xmpp);
+    if (x.port !== "off") {
+      const l = await listenTcp({ host, port: x.port }, acceptXmpp);
+      listeners.push(l);
+      ports.xmpp = l.port;
+      log.info("xmpp listening", { host, port: l.port, domain: x.domain });
+    }
+    if (tlsFiles && x.tlsPort !== "off") {
+      const l = await listenTls({ host, port: x.tlsPort, ...tlsFiles }, acceptXmpp);
+      listeners.push(l);
+      ports.xmpps = l.port;
+      log.info("xmpps listening", { host, port: l.port });
+    }
     // One HTTP server (and its HTTPS twin when a certificate is configured) with the WebSocket
     // endpoints of every protocol; each protocol enforces its own limit with its own error, so the
     // WebSocket limit is the largest of them.
-    const maxPayload = Math.max(m.maxPacketSize, config.stomp.maxFrameSize) + 16;
+    const maxPayload = Math.max(m.maxPacketSize, config.stomp.maxFrameSize, config.xmpp.maxStanzaSize) + 16;
     const httpServer = async (port: number, tls: typeof tlsFiles): Promise<Listener> => {
       const http = createHttpServer({ host, port, maxPayload, tls });
       http.addWebSocketEndpoint("/mqtt", ["mqtt", "mqttv3.1"], accept);
@@ -153,9 +174,10 @@ export async function startBroker(
       // Messages somewhat over the limit still arrive, so the session ends with a WAMP ABORT.
       const wampLimit = config.wamp.maxMessageSize + 64 * 1024;
       http.addWebSocketMessageEndpoint("/ws", WAMP_SUBPROTOCOLS, wamp.acceptWebSocket, wampLimit);
+      http.addWebSocketEndpoint("/xmpp-websocket", ["xmpp"], acceptXmpp, { text: true });
       return http.listen();
     };
-    const endpoints = "WebSocket MQTT at /mqtt, STOMP at /stomp, WAMP at /ws";
+    const endpoints = "WebSocket MQTT at /mqtt, STOMP at /stomp, WAMP at /ws, XMPP at /xmpp-websocket";
     if (config.http.port !== "off") {
       const l = await httpServer(config.http.port, undefined);
       listeners.push(l);
@@ -192,7 +214,13 @@ export async function startBroker(
       // MQTT 5 clients get DISCONNECT 0x8B; every connection is ended and flushed before the
       // listeners go away, then the store commits what is left.
       await router.close();
-      await Promise.all([mqtt.drained(1000), stomp.drained(1000), wamp.drained(1000), amqp091.drained(1000)]);
+      await Promise.all([
+        mqtt.drained(1000),
+        stomp.drained(1000),
+        wamp.drained(1000),
+        amqp091.drained(1000),
+        xmpp?.drained(1000),
+      ]);
       amqp091.close();
       await Promise.all(listeners.map((l) => l.close()));
       await store.close();

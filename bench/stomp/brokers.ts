@@ -86,6 +86,8 @@ async function startSwitchboard(core: number | undefined): Promise<RunningStompB
       ...(process.env.BENCH_SWITCHBOARD_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
       "dist/src/cli/main.js",
       "start",
+      "--xmpp-port",
+      "off",
       "--store",
       "memory",
       "--mqtt-port",

@@ -62,6 +62,8 @@ function routerArgv(name: RouterName, port: number, dir: string): string[] {
     "--max-semi-space-size=4", // as `npm start` and the bin run it
     "dist/src/cli/main.js",
     "start",
+    "--xmpp-port",
+    "off",
     "--store",
     "memory",
     "--mqtt-port",

@@ -71,6 +71,14 @@ export function startFlags(): FlagDef[] {
         help: `AMQP over TLS port (default ${DEFAULT_CONFIG.amqp.tlsPort}, when tls.cert and tls.key are set)`,
       });
     }
+    if (name === "xmpp") {
+      flags.push({
+        flag: "--xmpps-port",
+        path: "xmpp.tlsPort",
+        arg: "N|off",
+        help: `XMPP direct TLS port (default ${DEFAULT_CONFIG.xmpp.tlsPort}, when tls.cert and tls.key are set)`,
+      });
+    }
   }
   flags.push(
     { flag: "--log-level", path: "logLevel", arg: "LEVEL", help: "error, warn, info (default) or debug" },

@@ -1,5 +1,6 @@
 /** `switchboard passwd [--delete] FILE USER`: manage a users file (docs/security.md). */
 
+import { scramEntries } from "../core/auth/scram.js";
 import {
   hashPassword,
   invalidUserName,
@@ -48,7 +49,7 @@ export async function passwdCommand(argv: readonly string[]): Promise<number> {
   const password = await readPassword();
   if (password instanceof Error) return fail(password.message);
   const existed = users.has(user);
-  users.set(user, await hashPassword(password));
+  users.set(user, await hashPassword(password), scramEntries(Buffer.from(password, "utf8")));
   await writeUsersFile(file, users);
   process.stderr.write(`switchboard: ${existed ? "changed password of" : "added"} user ${user} in ${file}\n`);
   return 0;

@@ -66,6 +66,18 @@ export const DEFAULT_CONFIG: Readonly<Config> = deepFreeze({
     vhosts: "/",
     memoryHighWatermark: 0,
   },
+  xmpp: {
+    port: 5222,
+    tlsPort: 5223,
+    domain: "localhost",
+    maxStanzaSize: 262_144,
+    maxDepth: 32,
+    authTimeoutMs: 30_000,
+    resumeTimeoutSec: 300,
+    maxOfflineMessages: 1000,
+    maxBufferedBytes: 4 * 1024 * 1024,
+    pingIntervalSec: 60,
+  },
   sys: { intervalMs: 5000 },
 });
 

@@ -107,6 +107,29 @@ export interface AmqpConfig {
   memoryHighWatermark: number;
 }
 
+export interface XmppConfig {
+  /** Client-to-server TCP port (STARTTLS, required when tls.cert and tls.key are set). */
+  port: Port;
+  /** Direct TLS port (XEP-0368); active only when tls.cert and tls.key are configured. */
+  tlsPort: Port;
+  /** The served domain: users are user@domain, PubSub is pubsub.<domain>. */
+  domain: string;
+  /** Largest stanza accepted, in characters. */
+  maxStanzaSize: number;
+  /** Deepest element nesting inside a stanza. */
+  maxDepth: number;
+  /** A connection that has not bound a resource by then is closed. */
+  authTimeoutMs: number;
+  /** XEP-0198: seconds a cut session waits to be resumed (0 = no resumption). */
+  resumeTimeoutSec: number;
+  /** XEP-0160: messages stored per offline user (0 = no offline storage). */
+  maxOfflineMessages: number;
+  /** Bytes buffered for a slow reader before PubSub notifications to it are dropped. */
+  maxBufferedBytes: number;
+  /** A silent client is pinged (XEP-0199) after this many seconds and cut after twice it (0 = never). */
+  pingIntervalSec: number;
+}
+
 export interface HttpConfig {
   /** One HTTP server: WebSocket endpoints by path (MQTT at /mqtt) and the admin API. */
   port: Port;
@@ -155,6 +178,7 @@ export interface Config {
   mqtt: MqttConfig;
   stomp: StompConfig;
   amqp: AmqpConfig;
+  xmpp: XmppConfig;
   http: HttpConfig;
   wamp: WampConfig;
   sys: SysConfig;
@@ -263,6 +287,18 @@ export const CONFIG_SPEC = {
   http: section({ port: port(), tlsPort: port() } satisfies Record<keyof HttpConfig, FieldSpec>),
   wamp: section(WAMP_SPEC),
   amqp: section(AMQP_SPEC),
+  xmpp: section({
+    port: port(),
+    tlsPort: port(),
+    domain: { kind: "string" },
+    maxStanzaSize: int(10_000, 64 * 1024 * 1024),
+    maxDepth: int(4, 1000),
+    authTimeoutMs: int(100, 3_600_000),
+    resumeTimeoutSec: int(0, 86_400),
+    maxOfflineMessages: int(0, 1_000_000),
+    maxBufferedBytes: int(65_536, 4_294_967_295),
+    pingIntervalSec: int(0, 86_400),
+  } satisfies Record<keyof XmppConfig, FieldSpec>),
   sys: section({ intervalMs: int(100, 3_600_000) } satisfies Record<keyof SysConfig, FieldSpec>),
 } satisfies Record<keyof Config, FieldSpec>;
 

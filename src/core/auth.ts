@@ -2,6 +2,9 @@
  * Authentication and authorization, one for every protocol. Each adapter turns its protocol's own
  * mechanism into Credentials; the result is one Principal, and one ACL decides per action and topic.
  */
+import type { ScramCredentials, ScramHash } from "./auth/scram.js";
+
+export type { ScramCredentials, ScramHash };
 
 export type Action = "publish" | "subscribe" | "call" | "register";
 
@@ -41,6 +44,11 @@ export interface Auth {
    * delivers it. Optional: without it, authorize() decides "all" or "none".
    */
   subscribeScope?(principal: Principal, filter: string): SubscribeScope;
+  /**
+   * The stored SCRAM keys of a user (XMPP SASL SCRAM-SHA-1/-256), or undefined when the user is
+   * unknown or has none. Optional: without it, SCRAM mechanisms are not offered.
+   */
+  scramCredentials?(username: string, hash: ScramHash): Promise<ScramCredentials | undefined>;
   /**
    * For challenge-response mechanisms (WAMP-CRA): the key the router signs a user's challenges
    * with, or undefined when the user has none. Optional: without it such mechanisms are refused.

@@ -23,9 +23,14 @@ export interface PresenceListener {
   left(session: Session, conn: SessionConnection): void;
 }
 
+/** In-process observers of connects and disconnects given the client record (e.g. the XMPP device directory). */
+export type PresenceRecordListener = (event: "connected" | "disconnected", record: ClientRecord) => void;
+
 export class Presence {
   private closed = false;
   private readonly listeners: PresenceListener[] = [];
+  /** Called on every connect and disconnect, whether or not anyone subscribed to $SYS/clients. */
+  readonly recordListeners = new Set<PresenceRecordListener>();
 
   constructor(private readonly router: Router) {}
 
@@ -62,11 +67,13 @@ export class Presence {
   connected(session: Session): void {
     const c = session.connection;
     if (c) for (const l of this.listeners) l.joined(session, c);
+    if (c && this.recordListeners.size > 0) this.tell("connected", this.record(session, c));
     if (c && this.watched()) this.emit(session.clientId, "connected", this.record(session, c));
   }
 
   disconnected(session: Session, conn: SessionConnection): void {
     for (const l of this.listeners) l.left(session, conn);
+    if (this.recordListeners.size > 0) this.tell("disconnected", this.record(session, conn));
     if (!this.watched()) return;
     this.emit(session.clientId, "disconnected", {
       ...this.record(session, conn),
@@ -76,6 +83,10 @@ export class Presence {
 
   close(): void {
     this.closed = true;
+  }
+
+  private tell(event: "connected" | "disconnected", record: ClientRecord): void {
+    for (const l of this.recordListeners) l(event, record);
   }
 
   /**

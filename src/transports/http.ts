@@ -14,7 +14,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { ignoreError, listenServer, trackSockets, transportInfo } from "./server-lifecycle.js";
 import { secureContextOptions, type TlsCredentials } from "./tls.js";
 import type { ByteStream, Listener, TransportInfo } from "./types.js";
-import { WebSocketStream } from "./websocket-stream.js";
+import { WebSocketStream, type WebSocketStreamOptions } from "./websocket-stream.js";
 
 export interface HttpServerOptions {
   host: string;
@@ -33,7 +33,12 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface HttpServer {
   /** Serve WebSocket upgrades on `path` for clients offering one of `subprotocols` (or none). */
-  addWebSocketEndpoint(path: string, subprotocols: string[], onConnection: WebSocketConnectionHandler): void;
+  addWebSocketEndpoint(
+    path: string,
+    subprotocols: string[],
+    onConnection: WebSocketConnectionHandler,
+    streamOptions?: WebSocketStreamOptions,
+  ): void;
   /**
    * Serve WebSocket upgrades on `path` for a message-oriented protocol: the client must offer one of
    * `subprotocols` (WAMP §14.5.2); `maxPayload` bounds one message for this endpoint.
@@ -114,9 +119,9 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   };
 
   return {
-    addWebSocketEndpoint(path, subprotocols, onConnection) {
+    addWebSocketEndpoint(path, subprotocols, onConnection, streamOptions) {
       addEndpoint(path, subprotocols, false, maxPayload, (ws, info, protocol) => {
-        const stream = new WebSocketStream(ws);
+        const stream = new WebSocketStream(ws, streamOptions);
         stream.on("error", ignoreError);
         onConnection(stream, info, protocol);
       });

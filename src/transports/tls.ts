@@ -1,5 +1,6 @@
 /** TLS listener. A tls.TLSSocket is handed to the adapter as its ByteStream, without a wrapper. */
-import { createServer, type TLSSocket } from "node:tls";
+import type { Socket } from "node:net";
+import { createServer, TLSSocket } from "node:tls";
 import { ignoreError, listenServer, trackSockets, transportInfo } from "./server-lifecycle.js";
 import type { ByteStream, ConnectionHandler, Listener } from "./types.js";
 
@@ -45,4 +46,17 @@ export function listenTls(opts: TlsListenOptions, onConnection: ConnectionHandle
     onConnection(stream, transportInfo(socket, "tls"));
   });
   return listenServer(server, opts.host, opts.port, sockets);
+}
+
+/**
+ * Turns an accepted plain TCP connection into a server-side TLS one in place (XMPP STARTTLS,
+ * RFC 6120 §5): bytes read from now on are TLS records. The caller stops reading the plain stream.
+ */
+export function upgradeToTls(stream: ByteStream, creds: TlsCredentials): TLSSocket {
+  const socket = stream as unknown as Socket;
+  socket.removeAllListeners("data");
+  const secure = new TLSSocket(socket, { isServer: true, ...secureContextOptions(creds) });
+  secure.setNoDelay?.(true);
+  secure.on("error", ignoreError);
+  return secure;
 }

@@ -12,6 +12,8 @@ export interface WebSocketStreamOptions {
   highWaterMark?: number;
   /** While corked, pending bytes are sent as a frame early once they would exceed this. Default 1 MiB. */
   maxCoalesce?: number;
+  /** Send text frames instead of binary ones (XMPP over WebSocket, RFC 7395 §3.2). Default false. */
+  text?: boolean;
 }
 
 const OPEN = 1; // WebSocket.OPEN, without importing the runtime value
@@ -20,6 +22,7 @@ export class WebSocketStream extends EventEmitter implements ByteStream {
   private readonly ws: WebSocket;
   private readonly highWaterMark: number;
   private readonly maxCoalesce: number;
+  private readonly sendOptions: { binary: boolean };
   private corked = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -33,6 +36,7 @@ export class WebSocketStream extends EventEmitter implements ByteStream {
     this.ws = ws;
     this.highWaterMark = opts.highWaterMark ?? 16 * 1024;
     this.maxCoalesce = opts.maxCoalesce ?? 1024 * 1024;
+    this.sendOptions = { binary: !opts.text };
     ws.binaryType = "nodebuffer";
     ws.pause(); // nothing is read until someone listens for 'data'
     ws.on("message", this.onMessage);
@@ -67,7 +71,7 @@ export class WebSocketStream extends EventEmitter implements ByteStream {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
     } else {
-      this.ws.send(chunk, this.onSent);
+      this.ws.send(chunk, this.sendOptions, this.onSent);
     }
     if (this.writableLength < this.highWaterMark) return true;
     this.needDrain = true;
@@ -118,7 +122,7 @@ export class WebSocketStream extends EventEmitter implements ByteStream {
     const frame = n === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    if (this.ws.readyState === OPEN) this.ws.send(frame, this.onSent);
+    if (this.ws.readyState === OPEN) this.ws.send(frame, this.sendOptions, this.onSent);
   }
 
   private readonly onMessage = (data: RawData): void => {

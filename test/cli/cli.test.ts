@@ -178,6 +178,8 @@ test("start runs until SIGTERM, then shuts down and exits 0", async () => {
         "off",
         "--amqp-port",
         "off",
+        "--xmpp-port",
+        "off",
         "--mqtts-port",
         "off",
         "--stomp-port",

@@ -32,6 +32,8 @@ function startSwitchboard(args: string[]) {
       "0",
       "--amqp-port",
       "off",
+      "--xmpp-port",
+      "0",
       ...args,
     ],
     /mqtt listening.* port=(\d+)/,

@@ -45,6 +45,8 @@ export async function startBroker(opts: {
     "off",
     "--amqp-port",
     "0",
+    "--xmpp-port",
+    "off",
     "--data-dir",
     opts.dataDir,
   ];

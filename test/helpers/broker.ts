@@ -1,7 +1,7 @@
 /** Starts a real broker on 127.0.0.1 with ephemeral ports and a memory store, for integration tests. */
 import { type BrokerHandle, type BrokerOverrides, startBroker } from "../../src/broker.js";
 import { defaultConfig } from "../../src/config/defaults.js";
-import type { Config, MqttConfig, StompConfig } from "../../src/config/schema.js";
+import type { Config, MqttConfig, StompConfig, XmppConfig } from "../../src/config/schema.js";
 import { AllowAllAuth } from "../../src/core/auth.js";
 import { createLogger, nullLogger } from "../../src/core/logger.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
@@ -21,6 +21,9 @@ export interface TestBroker {
   stompWsUrl: string;
   amqpPort: number;
   amqpUrl: string;
+  /** XMPP client-to-server port and the RFC 7395 WebSocket URL. */
+  xmppPort: number;
+  xmppWsUrl: string;
   store: MemoryStore;
   close(): Promise<void>;
 }
@@ -28,6 +31,7 @@ export interface TestBroker {
 export interface TestBrokerOptions extends BrokerOverrides {
   mqtt?: Partial<MqttConfig>;
   stomp?: Partial<StompConfig>;
+  xmpp?: Partial<XmppConfig>;
   config?: (c: Config) => void;
 }
 
@@ -47,6 +51,9 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   config.stomp.port = 0;
   config.stomp.tlsPort = "off";
   Object.assign(config.stomp, opts.stomp);
+  config.xmpp.port = 0;
+  config.xmpp.tlsPort = "off";
+  Object.assign(config.xmpp, opts.xmpp);
   opts.config?.(config);
   const store = (opts.store as MemoryStore | undefined) ?? new MemoryStore();
   const log = process.env.SWITCHBOARD_TEST_LOG ? createLogger("debug") : nullLogger;
@@ -66,6 +73,8 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
     stompWsUrl: `ws://127.0.0.1:${httpPort}/stomp`,
     amqpPort,
     amqpUrl: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
+    xmppPort: handle.ports.xmpp ?? 0,
+    xmppWsUrl: `ws://127.0.0.1:${httpPort}/xmpp-websocket`,
     store,
     close: () => handle.close(),
   };

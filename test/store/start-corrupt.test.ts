@@ -40,6 +40,8 @@ test("start: a garbage switchboard.db stops the start with its path on stderr an
         "0",
         "--amqp-port",
         "off",
+        "--xmpp-port",
+        "off",
         "--data-dir",
         dataDir,
       ],

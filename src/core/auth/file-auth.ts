@@ -16,12 +16,15 @@ import type {
   SubscribeScope,
 } from "../auth.js";
 import { Acl } from "./acl.js";
+import type { ScramCredentials, ScramHash } from "./scram.js";
 import { hashPassword, readUsersFile, verifyPassword } from "./users-file.js";
 import { readWampCraFile } from "./wampcra-file.js";
 
 export interface FileAuthOptions {
   /** user name -> scrypt hash; undefined = no users file. */
   users?: ReadonlyMap<string, string>;
+  /** user name -> SCRAM keys by hash (the users file's optional SCRAM entries). */
+  scram?: ReadonlyMap<string, ReadonlyMap<ScramHash, ScramCredentials>>;
   /** undefined = no ACL file: everything is allowed. */
   acl?: Acl;
   allowAnonymous: boolean;
@@ -38,6 +41,7 @@ const VERIFIED_LIMIT = 10_000;
 
 export class FileAuth implements Auth {
   private users: ReadonlyMap<string, string> | undefined;
+  private scram: ReadonlyMap<string, ReadonlyMap<ScramHash, ScramCredentials>> | undefined;
   private acl: Acl | undefined;
   private readonly allowAnonymous: boolean;
   private readonly usersFile: string | undefined;
@@ -51,6 +55,7 @@ export class FileAuth implements Auth {
 
   constructor(options: FileAuthOptions) {
     this.users = options.users;
+    this.scram = options.scram;
     this.acl = options.acl;
     this.allowAnonymous = options.allowAnonymous;
     this.usersFile = options.usersFile;
@@ -92,13 +97,18 @@ export class FileAuth implements Auth {
     return this.acl === undefined ? "all" : this.acl.subscribeScope(principal, filter);
   }
 
+  async scramCredentials(username: string, hash: ScramHash): Promise<ScramCredentials | undefined> {
+    return this.scram?.get(username)?.get(hash);
+  }
+
   /** Re-reads the users and ACL files (e.g. on SIGHUP). On error the old state is kept and it throws. */
   async reload(): Promise<void> {
-    const users = this.usersFile !== undefined ? (await readUsersFile(this.usersFile)).users() : this.users;
+    const file = this.usersFile !== undefined ? await readUsersFile(this.usersFile) : undefined;
     const acl = this.aclFile !== undefined ? await Acl.load(this.aclFile) : this.acl;
     const secrets = this.wampcraFile !== undefined ? await readWampCraFile(this.wampcraFile) : this.secrets;
     this.secrets = secrets;
-    this.users = users;
+    this.users = file ? file.users() : this.users;
+    this.scram = file ? file.scram() : this.scram;
     this.acl = acl;
     this.verified = new Map();
   }
@@ -122,10 +132,12 @@ export async function createAuth(config: Config): Promise<FileAuth> {
   const policy = checkAnonymousPolicy(config);
   if (policy.error) throw new Error(policy.error);
   const { usersFile, aclFile, wampcraFile } = config.auth;
+  const file = usersFile !== undefined ? await readUsersFile(usersFile) : undefined;
   return new FileAuth({
     challengeSecrets: wampcraFile !== undefined ? await readWampCraFile(wampcraFile) : undefined,
     wampcraFile,
-    users: usersFile !== undefined ? (await readUsersFile(usersFile)).users() : undefined,
+    users: file?.users(),
+    scram: file?.scram(),
     acl: aclFile !== undefined ? await Acl.load(aclFile) : undefined,
     allowAnonymous: policy.allowAnonymous,
     usersFile,

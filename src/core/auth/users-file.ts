@@ -8,6 +8,7 @@
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { parseScram, type ScramCredentials, type ScramHash } from "./scram.js";
 
 const SCRYPT_N = 16_384;
 const SCRYPT_R = 8;
@@ -86,7 +87,8 @@ export function invalidUserName(name: string): string | undefined {
   return undefined;
 }
 
-type Line = { kind: "text"; text: string } | { kind: "user"; name: string; hash: string };
+/** `extra`: what follows the scrypt hash on the line (SCRAM entries, see scram.ts), kept as is. */
+type Line = { kind: "text"; text: string } | { kind: "user"; name: string; hash: string; extra?: string };
 
 /** The parsed file, comments and order kept, so `passwd` rewrites it without losing anything. */
 export class UsersFile {
@@ -116,13 +118,18 @@ export class UsersFile {
       const where = `${source}:${i + 1}`;
       if (colon < 0) throw new UsersFileError(`${where}: expected user:hash`);
       const name = trimmed.slice(0, colon);
-      const hash = trimmed.slice(colon + 1);
+      // The scrypt hash, optionally followed by SCRAM entries separated by spaces (scram.ts).
+      const [hash = "", ...more] = trimmed.slice(colon + 1).split(/\s+/);
+      for (const entry of more) {
+        if (!parseScram(entry))
+          throw new UsersFileError(`${source}:${i + 1}: unrecognised SCRAM entry for user ${name}`);
+      }
       const bad = invalidUserName(name);
       if (bad) throw new UsersFileError(`${where}: ${bad}`);
       if (!parseHash(hash)) throw new UsersFileError(`${where}: unrecognised password hash for user ${name}`);
       if (seen.has(name)) throw new UsersFileError(`${where}: user ${name} appears twice`);
       seen.add(name);
-      lines.push({ kind: "user", name, hash });
+      lines.push({ kind: "user", name, hash, extra: more.length > 0 ? more.join(" ") : undefined });
     });
     return new UsersFile(lines);
   }
@@ -136,17 +143,33 @@ export class UsersFile {
     return this.get(name) !== undefined;
   }
 
-  /** Adds the user, or replaces the hash of an existing one in place. */
-  set(name: string, hash: string): void {
+  /** Adds the user, or replaces the hash (and SCRAM entries, `extra`) of an existing one in place. */
+  set(name: string, hash: string, extra?: string): void {
     const bad = invalidUserName(name);
     if (bad) throw new UsersFileError(bad);
     for (const l of this.lines) {
       if (l.kind === "user" && l.name === name) {
         l.hash = hash;
+        l.extra = extra;
         return;
       }
     }
-    this.lines.push({ kind: "user", name, hash });
+    this.lines.push({ kind: "user", name, hash, extra });
+  }
+
+  /** user name -> hash -> SCRAM credentials, for the users that have them. */
+  scram(): Map<string, Map<ScramHash, ScramCredentials>> {
+    const m = new Map<string, Map<ScramHash, ScramCredentials>>();
+    for (const l of this.lines) {
+      if (l.kind !== "user" || !l.extra) continue;
+      const byHash = new Map<ScramHash, ScramCredentials>();
+      for (const entry of l.extra.split(" ")) {
+        const p = parseScram(entry);
+        if (p) byHash.set(p.hash, p.creds);
+      }
+      m.set(l.name, byHash);
+    }
+    return m;
   }
 
   /** Removes the user; false when there was none. */
@@ -165,7 +188,7 @@ export class UsersFile {
   }
 
   toString(): string {
-    return `${this.lines.map((l) => (l.kind === "text" ? l.text : `${l.name}:${l.hash}`)).join("\n")}\n`;
+    return `${this.lines.map((l) => (l.kind === "text" ? l.text : `${l.name}:${l.hash}${l.extra ? ` ${l.extra}` : ""}`)).join("\n")}\n`;
   }
 }
 

@@ -429,6 +429,8 @@ async function scenario(t: TestContext, stalledQoS: QoS): Promise<void> {
       "0",
       "--amqp-port",
       "off",
+      "--xmpp-port",
+      "off",
       "--log-level",
       "info",
       "--config",
