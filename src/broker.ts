@@ -12,6 +12,8 @@ import type { Auth } from "./core/auth.js";
 import type { Logger } from "./core/logger.js";
 import { Router } from "./core/router.js";
 import { SysPublisher } from "./core/sys-topics.js";
+import { CoapAdapter } from "./protocols/coap/adapter.js";
+import { coapOptionsFrom } from "./protocols/coap/options.js";
 import { MqttAdapter } from "./protocols/mqtt/adapter.js";
 import type { EnhancedAuthMethod } from "./protocols/mqtt/enhanced-auth.js";
 import { mqttOptionsFrom } from "./protocols/mqtt/options.js";
@@ -21,6 +23,7 @@ import { createHttpServer } from "./transports/http.js";
 import { listenTcp } from "./transports/tcp.js";
 import { listenTls } from "./transports/tls.js";
 import type { Listener } from "./transports/types.js";
+import { ipv6Companion, listenCoap } from "./transports/udp.js";
 
 export interface BrokerOverrides {
   /** Use this Auth instead of the users/ACL files (tests, embedding). */
@@ -34,7 +37,7 @@ export interface BrokerOverrides {
 export interface BrokerHandle {
   readonly router: Router;
   /** The ports actually bound (useful with port 0). */
-  readonly ports: { mqtt?: number; mqtts?: number; http?: number };
+  readonly ports: { mqtt?: number; mqtts?: number; http?: number; coap?: number; coap6?: number };
   /** Re-reads the users and ACL files (SIGHUP); a broken file keeps the old ones. */
   reloadAuth(): Promise<void>;
   close(): Promise<void>;
@@ -63,7 +66,9 @@ export async function startBroker(
   const accept = mqtt.accept.bind(mqtt);
 
   const listeners: Listener[] = [];
-  const ports: { mqtt?: number; mqtts?: number; http?: number } = {};
+  const ports: BrokerHandle["ports"] = {};
+  const coap =
+    config.coap.port !== "off" ? new CoapAdapter(router, coapOptionsFrom(config.coap), log) : undefined;
   const host = config.host;
   try {
     if (m.port !== "off") {
@@ -95,7 +100,23 @@ export async function startBroker(
       ports.http = l.port;
       log.info("http listening (WebSocket MQTT at /mqtt)", { host, port: l.port });
     }
+    if (coap !== undefined && config.coap.port !== "off") {
+      const v6host = config.coap.ipv6 ? ipv6Companion(host) : undefined;
+      const l = await listenCoap(
+        host,
+        config.coap.port,
+        v6host,
+        config.coap.multicast,
+        coap.handleDatagram,
+        log,
+      );
+      listeners.push(...l.listeners);
+      ports.coap = l.port;
+      ports.coap6 = l.port6;
+      log.info("coap listening (udp)", { host, port: l.port, ipv6: v6host, port6: l.port6 });
+    }
   } catch (err) {
+    coap?.close();
     await Promise.all(listeners.map((l) => l.close()));
     await router.close();
     await store.close();
@@ -113,6 +134,7 @@ export async function startBroker(
       // listeners go away, then the store commits what is left.
       await router.close();
       await mqtt.drained(1000);
+      coap?.close();
       await Promise.all(listeners.map((l) => l.close()));
       await store.close();
     })();

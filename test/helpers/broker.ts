@@ -1,7 +1,7 @@
 /** Starts a real broker on 127.0.0.1 with ephemeral ports and a memory store, for integration tests. */
 import { type BrokerHandle, type BrokerOverrides, startBroker } from "../../src/broker.js";
 import { defaultConfig } from "../../src/config/defaults.js";
-import type { Config, MqttConfig } from "../../src/config/schema.js";
+import type { CoapConfig, Config, MqttConfig } from "../../src/config/schema.js";
 import { AllowAllAuth } from "../../src/core/auth.js";
 import { createLogger, nullLogger } from "../../src/core/logger.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
@@ -11,6 +11,9 @@ export interface TestBroker {
   mqttPort: number;
   httpPort: number;
   mqttUrl: string;
+  /** CoAP (UDP) on 127.0.0.1, and on ::1 when the machine has IPv6 (else undefined). */
+  coapPort: number;
+  coap6Port: number | undefined;
   wsUrl: string;
   store: MemoryStore;
   close(): Promise<void>;
@@ -18,6 +21,7 @@ export interface TestBroker {
 
 export interface TestBrokerOptions extends BrokerOverrides {
   mqtt?: Partial<MqttConfig>;
+  coap?: Partial<CoapConfig>;
   config?: (c: Config) => void;
 }
 
@@ -30,6 +34,8 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   config.http.port = 0;
   config.sys.intervalMs = 60_000;
   Object.assign(config.mqtt, opts.mqtt);
+  config.coap.port = 0;
+  Object.assign(config.coap, opts.coap);
   opts.config?.(config);
   const store = (opts.store as MemoryStore | undefined) ?? new MemoryStore();
   const log = process.env.SWITCHBOARD_TEST_LOG ? createLogger("debug") : nullLogger;
@@ -41,6 +47,8 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
     mqttPort,
     httpPort,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    coapPort: handle.ports.coap ?? 0,
+    coap6Port: handle.ports.coap6,
     wsUrl: `ws://127.0.0.1:${httpPort}/mqtt`,
     store,
     close: () => handle.close(),
