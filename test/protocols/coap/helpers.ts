@@ -113,3 +113,33 @@ export function closeAgent(agent: coap.Agent): void {
 export function codeOf(res: CoapResponse): string {
   return String(res.code);
 }
+
+import {
+  encodeMessage as encode,
+  sortOptions as sortOpts,
+} from "../../../src/protocols/coap/codec/encode.js";
+import {
+  type CoapOption as Option,
+  stringOption,
+  uintOption,
+} from "../../../src/protocols/coap/codec/message.js";
+
+/** A hand-built request: `path` like "/ps/a/b?qos=1", extra options merged in number order. */
+export function buildRequest(
+  type: 0 | 1,
+  method: number,
+  mid: number,
+  token: Buffer,
+  path: string,
+  extra: Option[] = [],
+  payload?: Buffer,
+): Buffer {
+  const [p, q] = path.split("?");
+  const options: Option[] = [];
+  for (const seg of p!.split("/").slice(1)) options.push(stringOption(11, seg));
+  if (q) for (const kv of q.split("&")) options.push(stringOption(15, kv));
+  options.push(...extra);
+  return encode(type, method, mid, token, sortOpts(options), payload);
+}
+
+export { uintOption };
