@@ -31,6 +31,8 @@ export interface UdpListenOptions {
 
 export interface UdpListener extends Listener {
   readonly sender: DatagramSender;
+  /** Groups that could not be joined, with the reason. */
+  readonly multicastErrors: readonly string[];
 }
 
 function isIpv6(host: string): boolean {
@@ -80,15 +82,15 @@ export async function listenUdp(opts: UdpListenOptions, onDatagram: DatagramHand
   }
   const port = socket.address().port;
   const sockets: Socket[] = [socket];
-  try {
-    for (const group of groups) {
-      const v6 = isIpv6(group);
-      if (v6 !== isIpv6(opts.host)) continue; // a group of the other family goes with that listener
-      const m = createSocket(
-        v6 ? { type: "udp6", reuseAddr: true, ipv6Only: true } : { type: "udp4", reuseAddr: true },
-      );
-      m.on("message", (data, from) => onDatagram(data, from, sender, true));
-      m.on("error", () => {});
+  const multicastErrors: string[] = [];
+  for (const group of groups) {
+    const v6 = isIpv6(group);
+    if (v6 !== v6host) continue; // a group of the other family goes with that listener
+    const m = createSocket(
+      v6 ? { type: "udp6", reuseAddr: true, ipv6Only: true } : { type: "udp4", reuseAddr: true },
+    );
+    m.on("message", (data, from) => onDatagram(data, from, sender, true));
+    try {
       await new Promise<void>((resolve, reject) => {
         m.once("error", reject);
         m.bind({ address: group, port }, () => {
@@ -97,15 +99,18 @@ export async function listenUdp(opts: UdpListenOptions, onDatagram: DatagramHand
         });
       });
       m.addMembership(group);
+      m.on("error", () => {});
       sockets.push(m);
+    } catch (err) {
+      // A machine without a multicast route (or IPv6) still serves unicast: reported, not fatal.
+      multicastErrors.push(`${group}: ${String(err)}`);
+      m.close();
     }
-  } catch (err) {
-    for (const s of sockets) s.close();
-    throw err;
   }
   return {
     port,
     sender,
+    multicastErrors,
     close: () =>
       Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(
         () => {},
@@ -138,12 +143,14 @@ export async function listenCoap(
   const groups = multicast ? ALL_COAP_NODES : [];
   const main = await listenUdp({ host, port, multicastGroups: groups, recvBufferSize: 4 << 20 }, onDatagram);
   const listeners = [main];
+  for (const e of main.multicastErrors) log.warn("coap: multicast group not joined", { error: e });
   let port6: number | undefined;
   if (host6 !== undefined && host6 !== host) {
     try {
       const l6 = await listenUdp({ host: host6, port: main.port, multicastGroups: groups }, onDatagram);
       listeners.push(l6);
       port6 = l6.port;
+      for (const e of l6.multicastErrors) log.warn("coap: multicast group not joined", { error: e });
     } catch (err) {
       log.warn("coap: no IPv6 listener", { host: host6, error: String(err) });
     }
