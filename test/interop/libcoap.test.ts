@@ -23,14 +23,24 @@ function lastValue(b: TestBroker, topic: string): Buffer | undefined {
   return v;
 }
 
-test("libcoap coap-client: PUT then GET a topic; PUT reaches an MQTT subscriber", { timeout: 30_000 }, async (t) => {
+test("libcoap coap-client: PUT then GET a topic; PUT reaches an MQTT subscriber", {
+  timeout: 30_000,
+}, async (t) => {
   if (!requireProgram(t, "coap-client", ["-h"])) return;
   const b = await startTestBroker();
   const sub = await connect(b.mqttUrl, { protocolVersion: 5, clientId: "mqtt-sub" });
   try {
     const got = collect(sub);
     await sub.subscribeAsync("lib/coap", { qos: 1 });
-    const put = await run("coap-client", ["-m", "put", "-t", "0", "-e", "from libcoap", uri(b, "/ps/lib/coap")]);
+    const put = await run("coap-client", [
+      "-m",
+      "put",
+      "-t",
+      "0",
+      "-e",
+      "from libcoap",
+      uri(b, "/ps/lib/coap"),
+    ]);
     assert.equal(put.code, 0, put.stderr);
     const [m] = await got.next(1);
     assert.equal(m!.payload.toString(), "from libcoap");
@@ -44,7 +54,9 @@ test("libcoap coap-client: PUT then GET a topic; PUT reaches an MQTT subscriber"
   }
 });
 
-test("libcoap coap-client: block-wise PUT (Block1) and GET (Block2) of 100 KiB", { timeout: 60_000 }, async (t) => {
+test("libcoap coap-client: block-wise PUT (Block1) and GET (Block2) of 100 KiB", {
+  timeout: 60_000,
+}, async (t) => {
   if (!requireProgram(t, "coap-client", ["-h"])) return;
   const b = await startTestBroker({ coap: { rateLimit: 0 } });
   const dir = await mkdtemp(join(tmpdir(), "sb-libcoap-"));
@@ -53,10 +65,14 @@ test("libcoap coap-client: block-wise PUT (Block1) and GET (Block2) of 100 KiB",
     const body = Buffer.from(randomBytes(75 * 1024).toString("base64"));
     const file = join(dir, "body.txt");
     await writeFile(file, body);
-    const put = await run("coap-client", ["-m", "put", "-b", "1024", "-f", file, uri(b, "/ps/lib/big")], { timeoutMs: 45_000 });
+    const put = await run("coap-client", ["-m", "put", "-b", "1024", "-f", file, uri(b, "/ps/lib/big")], {
+      timeoutMs: 45_000,
+    });
     assert.equal(put.code, 0, put.stderr);
     assert.ok(lastValue(b, "lib/big")?.equals(body), "reassembled upload equals the file");
-    const get = await run("coap-client", ["-m", "get", "-b", "512", uri(b, "/ps/lib/big")], { timeoutMs: 45_000 });
+    const get = await run("coap-client", ["-m", "get", "-b", "512", uri(b, "/ps/lib/big")], {
+      timeoutMs: 45_000,
+    });
     assert.equal(get.code, 0, get.stderr);
     assert.ok(get.stdout.subarray(0, body.length).equals(body), `got ${get.stdout.length} bytes`);
   } finally {
@@ -65,7 +81,9 @@ test("libcoap coap-client: block-wise PUT (Block1) and GET (Block2) of 100 KiB",
   }
 });
 
-test("libcoap coap-client: observe a topic and receive MQTT publishes as notifications", { timeout: 30_000 }, async (t) => {
+test("libcoap coap-client: observe a topic and receive MQTT publishes as notifications", {
+  timeout: 30_000,
+}, async (t) => {
   if (!requireProgram(t, "coap-client", ["-h"])) return;
   const b = await startTestBroker();
   const pub = await connect(b.mqttUrl, { protocolVersion: 5, clientId: "mqtt-pub" });
