@@ -53,13 +53,11 @@ function bind(socket: Socket, host: string, port: number): Promise<void> {
 function senderOf(socket: Socket): DatagramSender {
   return {
     send(parts, port, address) {
-      // A send error (e.g. an unreachable peer) is not the broker's failure: drop the datagram.
-      socket.send(parts as Buffer[], port, address, ignoreSendError);
+      // A send error (e.g. an unreachable peer) goes to the socket's error listener: dropped.
+      socket.send(parts as Buffer[], port, address);
     },
   };
 }
-
-function ignoreSendError(): void {}
 
 export async function listenUdp(opts: UdpListenOptions, onDatagram: DatagramHandler): Promise<UdpListener> {
   const groups = opts.multicastGroups ?? [];

@@ -77,7 +77,10 @@ export class CoapAdapter implements CoapResources, ExchangeHost {
   ): void => {
     const now = Date.now();
     const ctx = this.ctx;
-    if (!this.limiter.allow(from.address, now)) {
+    // Requests are limited; ACKs and RSTs answer what the broker sent (notifications), so an
+    // address observing many resources is not cut off from acknowledging them.
+    const isReply = data.length > 0 && (data[0]! & 0x20) !== 0;
+    if (!isReply && !this.limiter.allow(from.address, now)) {
       this.dropped++;
       return;
     }

@@ -188,3 +188,38 @@ test("confirmable notifications over a lossy link all arrive, in order", { timeo
     await b.close();
   }
 });
+
+test("ACKs of confirmable notifications are not rate-limited (only requests are)", {
+  timeout: 30_000,
+}, async () => {
+  const { Opt, ACK } = await import("../../../src/protocols/coap/codec/constants.js");
+  const { encodeEmpty } = await import("../../../src/protocols/coap/codec/encode.js");
+  const { uintOption } = await import("../../../src/protocols/coap/codec/message.js");
+  const b = await startTestBroker({ coap: { rateLimit: 1, rateBurst: 2, ackTimeoutMs: 2000 } });
+  const c = await RawCoap.open(b.coapPort);
+  try {
+    c.send(buildRequest(NON, Code.GET, 1, Buffer.from([3]), "/ps/acks?qos=1", [uintOption(Opt.Observe, 0)]));
+    await c.next();
+    for (let i = 0; i < 30; i++) {
+      b.handle.router.publish({
+        topic: "acks",
+        payload: Buffer.from(String(i)),
+        qos: 1,
+        retain: false,
+        properties: {},
+        publisherId: "t",
+        timestamp: Date.now(),
+      });
+    }
+    // NSTART 1: each notification waits for the ACK of the one before; all 30 arrive quickly only
+    // when every ACK gets through.
+    for (let i = 0; i < 30; i++) {
+      const n = await c.next(1500);
+      assert.equal(n.payload.toString(), String(i));
+      c.send(encodeEmpty(ACK, n.mid));
+    }
+  } finally {
+    await c.close();
+    await b.close();
+  }
+});
