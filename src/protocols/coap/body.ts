@@ -2,7 +2,8 @@
  * Answers with a representation, block-wise when it is larger than one block (RFC 7959 §2.4) or
  * when the client asked for a block. Responses to a source that has not shown it receives at its
  * address are cut to blocks no larger than amplificationFactor times the request (RFC 7252
- * §11.3), and the source is pinged so that later answers can be whole.
+ * §11.3) — unless the source proves it receives at its address first: it is pinged, and the
+ * answer waits for its RST (one round trip, once per peer) or for `verifyWaitMs`.
  */
 import { blockSize, encodeBlock, szxFor } from "./codec/block.js";
 import { Code, Opt } from "./codec/constants.js";
@@ -20,6 +21,7 @@ export function respondBody(
   code: number,
   options: CoapOption[],
   body: Buffer,
+  verifiedOrWaited = false,
 ): void {
   const req = ex.req;
   let szx = ctx.szx;
@@ -28,13 +30,23 @@ export function respondBody(
   let forced = false;
   if (limit !== undefined) {
     const room = limit - BLOCK_OVERHEAD - req.msg.token.length - optionsSize(0, options);
-    if (body.length > room) {
+    const wouldSend = Math.min(
+      body.length - (req.block2 ? req.block2.num * blockSize(req.block2.szx) : 0),
+      blockSize(szx),
+    );
+    if (wouldSend > room) {
+      if (!verifiedOrWaited && !ex.multicast) {
+        // Ask the source to prove its address first (one round trip, once per peer); a CON
+        // request is still answered piggybacked when the proof comes within the ACK delay.
+        ex.deferred();
+        ex.peer.verify(ctx.options.verifyWaitMs, () => respondBody(ctx, ex, code, options, body, true));
+        return;
+      }
       const fit = szxFor(room);
-      if (fit < szx || body.length > blockSize(szx)) {
-        szx = Math.min(szx, fit);
+      if (fit < szx) {
+        szx = fit;
         forced = true;
       }
-      ex.peer.ping();
     }
   }
   const size = blockSize(szx);

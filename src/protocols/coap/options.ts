@@ -35,6 +35,8 @@ export interface CoapOptions {
   rateBurst: number;
   /** Responses to a source not yet shown reachable are at most this many times the request (RFC 7252 §11.3); 0 = off. */
   amplificationFactor: number;
+  /** How long a large answer to an unverified source waits for its ping's RST before it is cut. */
+  verifyWaitMs: number;
   /** Join the All-CoAP-Nodes groups (RFC 7252 §12.8). */
   multicast: boolean;
   /** DEFAULT_LEISURE for multicast answers (RFC 7252 §8.2). */
@@ -58,6 +60,8 @@ export const DEFAULT_COAP_OPTIONS: CoapOptions = {
   rateLimit: 1000,
   rateBurst: 2000,
   amplificationFactor: 3,
+  // Below separateResponseAfterMs: the answer stays piggybacked either way.
+  verifyWaitMs: 400,
   multicast: false,
   leisureMs: 5000,
 };

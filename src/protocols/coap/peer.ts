@@ -29,6 +29,8 @@ const NON_MIDS = 16;
 const MAX_DEDUP_PER_PEER = 4096;
 export const MAX_PRINCIPALS_PER_PEER = 8;
 const PAYLOAD_MARKER = Buffer.from([0xff]);
+const MAX_PING_WAITERS = 8;
+const PING_RETRY_AFTER_MS = 60_000;
 
 export interface Block1State {
   parts: Buffer[];
@@ -44,6 +46,9 @@ export class Peer implements SessionConnection, OutgoingHost {
   /** Shown to receive at its address: it answered a confirmable message of ours (RFC 7252 §11.3). */
   verified = false;
   private pingMid = -1;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private pingWaiters: Array<() => void> = [];
+  private pingFailedAt = 0;
   private mid: number;
   observers: Map<string, Observer> | undefined;
   session: Session | undefined;
@@ -123,11 +128,39 @@ export class Peer implements SessionConnection, OutgoingHost {
     }
   }
 
-  /** A CON Empty message ("CoAP ping", RFC 7252 §4.3): its RST shows the peer receives here. */
-  ping(): void {
-    if (this.verified || this.pingMid >= 0) return;
+  /**
+   * Checks that the peer receives at its address with a CON Empty message ("CoAP ping", RFC 7252
+   * §4.3), whose RST proves it (§11.3). `then` runs when the answer comes, or after `waitMs`
+   * without one (the caller then answers within the amplification limit). Bounded waiters.
+   */
+  verify(waitMs: number, then: () => void): void {
+    if (this.verified) {
+      then();
+      return;
+    }
+    // A peer that did not answer the last ping is not waited for again for a while.
+    if (this.pingWaiters.length >= MAX_PING_WAITERS || Date.now() - this.pingFailedAt < PING_RETRY_AFTER_MS) {
+      then();
+      return;
+    }
+    this.pingWaiters.push(then);
+    if (this.pingMid >= 0) return;
     this.pingMid = this.nextMid();
     this.send(encodeEmpty(CON, this.pingMid));
+    this.pingTimer = setTimeout(() => {
+      this.pingTimer = undefined;
+      this.pingMid = -1;
+      this.pingFailedAt = Date.now();
+      this.runPingWaiters();
+    }, waitMs);
+  }
+
+  private runPingWaiters(): void {
+    if (this.pingTimer !== undefined) clearTimeout(this.pingTimer);
+    this.pingTimer = undefined;
+    const waiters = this.pingWaiters;
+    this.pingWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** An ACK or RST from the peer for message id `mid`. */
@@ -135,6 +168,7 @@ export class Peer implements SessionConnection, OutgoingHost {
     if (mid === this.pingMid) {
       this.pingMid = -1;
       this.verified = true;
+      this.runPingWaiters();
       return;
     }
     const o = this.outgoing.complete(mid);
@@ -278,6 +312,7 @@ export class Peer implements SessionConnection, OutgoingHost {
     }
     this.session = undefined;
     this.outgoing.clear();
+    if (this.pingTimer !== undefined) clearTimeout(this.pingTimer);
   }
 
   /** Rejects a message we cannot process (RFC 7252 §4.2, §4.3). */

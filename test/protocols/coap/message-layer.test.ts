@@ -292,3 +292,23 @@ test(
       assert.ok(resp.block2 !== undefined, "the response is the first block");
     }),
 );
+
+test(
+  "RFC 7252 §11.3: a source that answers the ping with RST gets the whole answer, piggybacked",
+  { timeout: 10_000 },
+  () =>
+    withRaw(async (_b, c) => {
+      c.send(buildRequest(CON, Code.PUT, 0x8101, T, "/ps/big2", [], Buffer.alloc(900, 0x62)));
+      await c.next();
+      c.send(buildRequest(CON, Code.GET, 0x8102, T, "/ps/big2"));
+      const ping = await c.next();
+      assert.equal(ping.type, CON);
+      assert.equal(ping.code, 0);
+      c.send(encodeEmpty(RST, ping.mid));
+      const r = await c.next();
+      assert.equal(r.type, ACK);
+      assert.equal(r.mid, 0x8102);
+      assert.equal(r.payload.length, 900);
+      assert.equal(findOption(r, Opt.Block2), undefined);
+    }),
+);
