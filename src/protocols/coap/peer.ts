@@ -87,6 +87,10 @@ export class Peer implements SessionConnection, OutgoingHost {
   // ---- sending ---------------------------------------------------------------------------------
 
   send(parts: Buffer | Buffer[]): void {
+    let n = 0;
+    if (Buffer.isBuffer(parts)) n = parts.length;
+    else for (const p of parts) n += p.length;
+    this.ctx.router.stats.bytesSent += n;
     this.sender.send(parts, this.port, this.address);
   }
 
