@@ -39,7 +39,7 @@ export class CoapAdapter implements CoapResources, ExchangeHost {
 
   constructor(router: Router, options: Partial<CoapOptions>, log: Logger) {
     const o = { ...DEFAULT_COAP_OPTIONS, ...options };
-    this.ctx = { options: o, router, log, szx: szxFor(o.blockSize) };
+    this.ctx = { options: o, router, log, szx: szxFor(o.blockSize), usage: { block1Bytes: 0 } };
     this.limiter = new RateLimiter(o.rateLimit, o.rateBurst, o.maxPeers);
     this.sweeper = setInterval(() => this.sweep(Date.now()), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
@@ -209,7 +209,7 @@ export class CoapAdapter implements CoapResources, ExchangeHost {
     const lifetime = this.ctx.options.exchangeLifetimeMs;
     for (const [key, peer] of this.peerMap) {
       peer.dedup.expire(now);
-      if (peer.block1 !== undefined) expireBlock1(peer.block1, now, lifetime);
+      if (peer.block1 !== undefined) expireBlock1(this.ctx, peer.block1, now);
       if (peer.idle && peer.dedup.size === 0 && now - peer.lastSeen > lifetime) this.peerMap.delete(key);
     }
     this.limiter.sweep(now);

@@ -11,6 +11,7 @@ import { Code, Opt } from "./codec/constants.js";
 import { type CoapOption, uintOption } from "./codec/message.js";
 import type { CoapContext } from "./context.js";
 import type { Exchange } from "./exchange.js";
+import type { Block1State } from "./peer.js";
 
 const MAX_TRANSFERS_PER_PEER = 4;
 
@@ -41,26 +42,42 @@ export function receiveBlock1(ctx: CoapContext, ex: Exchange, now: number): Bloc
     return { complete: false };
   }
   if ((req.size1 !== undefined && req.size1 > max) || offset + payload.length > max) {
-    transfers.delete(key);
+    dropTransfer(ctx, transfers, key);
     tooLarge(ctx, ex);
     return { complete: false };
   }
   let state = transfers.get(key);
+  // The same block again under a new message id (a client retrying on its own): answer it again.
+  const repeated = state !== undefined && b.more && offset + payload.length === state.received && offset > 0;
   if (b.num === 0) {
     if (state === undefined && transfers.size >= MAX_TRANSFERS_PER_PEER) {
-      const oldest = transfers.keys().next().value as string;
-      transfers.delete(oldest);
+      dropTransfer(ctx, transfers, transfers.keys().next().value as string);
     }
+    dropTransfer(ctx, transfers, key);
     state = { parts: [], received: 0, at: now };
-    transfers.delete(key);
     transfers.set(key, state);
-  } else if (state === undefined || state.received !== offset) {
+  } else if (state === undefined || (state.received !== offset && !repeated)) {
     respondError(ctx, ex, Code.RequestEntityIncomplete, "block out of order or transfer unknown");
+    return { complete: false };
+  }
+  // All uploads in progress together stay under a budget: past it, new data is refused for now.
+  if (!repeated && ctx.usage.block1Bytes + payload.length > ctx.options.maxReassemblyBytes) {
+    dropTransfer(ctx, transfers, key);
+    respondError(ctx, ex, Code.ServiceUnavailable, "too many uploads in progress", [
+      uintOption(Opt.MaxAge, 5),
+    ]);
+    return { complete: false };
+  }
+  if (repeated) {
+    const szx = Math.min(b.szx, ctx.szx);
+    const num = szx === b.szx ? b.num : state.received / blockSize(szx) - 1;
+    ex.respond(Code.Continue, [uintOption(Opt.Block1, encodeBlock({ num, more: true, szx }))]);
     return { complete: false };
   }
   // The datagram buffer is the client's message alone, but copy: the transfer outlives it.
   state.parts.push(Buffer.from(payload));
   state.received += payload.length;
+  ctx.usage.block1Bytes += payload.length;
   state.at = now;
   // The server's block size may be smaller than the client's (§2.3): the client adjusts.
   const szx = Math.min(b.szx, ctx.szx);
@@ -69,7 +86,7 @@ export function receiveBlock1(ctx: CoapContext, ex: Exchange, now: number): Bloc
     ex.respond(Code.Continue, [uintOption(Opt.Block1, encodeBlock({ num, more: true, szx }))]);
     return { complete: false };
   }
-  transfers.delete(key);
+  dropTransfer(ctx, transfers, key);
   const option = uintOption(Opt.Block1, encodeBlock({ num: b.num, more: false, szx: b.szx }));
   return { complete: true, payload: Buffer.concat(state.parts, state.received), option };
 }
@@ -80,7 +97,15 @@ function tooLarge(ctx: CoapContext, ex: Exchange): void {
   ]);
 }
 
+function dropTransfer(ctx: CoapContext, transfers: Map<string, Block1State>, key: string): void {
+  const t = transfers.get(key);
+  if (t === undefined) return;
+  ctx.usage.block1Bytes -= t.received;
+  transfers.delete(key);
+}
+
 /** Drops transfers idle for longer than the exchange lifetime. */
-export function expireBlock1(transfers: Map<string, { at: number }>, now: number, lifetimeMs: number): void {
-  for (const [key, t] of transfers) if (now - t.at > lifetimeMs) transfers.delete(key);
+export function expireBlock1(ctx: CoapContext, transfers: Map<string, Block1State>, now: number): void {
+  for (const [key, t] of transfers)
+    if (now - t.at > ctx.options.exchangeLifetimeMs) dropTransfer(ctx, transfers, key);
 }

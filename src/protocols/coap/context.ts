@@ -9,4 +9,6 @@ export interface CoapContext {
   readonly log: Logger;
   /** SZX of the preferred block size. */
   readonly szx: number;
+  /** Shared counters for broker-wide budgets. */
+  readonly usage: { block1Bytes: number };
 }

@@ -22,6 +22,8 @@ export interface CoapOptions {
   blockSize: number;
   /** Largest request or resource body, reassembled or served block-wise. */
   maxPayloadSize: number;
+  /** Bytes of all Block1 uploads in progress together (past it: 5.03 with Max-Age). */
+  maxReassemblyBytes: number;
   /** Every Nth notification to a NON observer is confirmable (RFC 7641 §4.5). */
   observeConEvery: number;
   /** ... and at least one every this many ms (RFC 7641 §4.5: 24 hours). */
@@ -52,6 +54,7 @@ export const DEFAULT_COAP_OPTIONS: CoapOptions = {
   separateResponseAfterMs: 500,
   blockSize: 1024,
   maxPayloadSize: 1_048_576,
+  maxReassemblyBytes: 64 * 1_048_576,
   observeConEvery: 100,
   observeConIntervalMs: 24 * 3600 * 1000,
   maxObserversPerPeer: 256,

@@ -248,3 +248,51 @@ test("RFC 7959: a preferred block size of 256 is used for uploads and downloads"
     { coap: { blockSize: 256, amplificationFactor: 0 } },
   ),
 );
+
+test("uploads in progress together stay under maxReassemblyBytes (5.03 with Max-Age past it)", {
+  timeout: 10_000,
+}, async () => {
+  const { AllowAllAuth } = await import("../../../src/core/auth.js");
+  const { nullLogger } = await import("../../../src/core/logger.js");
+  const { Router } = await import("../../../src/core/router.js");
+  const { CoapAdapter } = await import("../../../src/protocols/coap/adapter.js");
+  const { MemoryStore } = await import("../../../src/store/memory-store.js");
+  const { decodeMessage } = await import("../../../src/protocols/coap/codec/decode.js");
+  const router = new Router({
+    store: new MemoryStore(),
+    auth: new AllowAllAuth(),
+    log: nullLogger,
+    limits: { maxQueuedMessages: 10, maxQueuedBytes: 0 },
+  });
+  await router.start();
+  const adapter = new CoapAdapter(router, { maxReassemblyBytes: 3000, amplificationFactor: 0 }, nullLogger);
+  const sent: Buffer[] = [];
+  const sender = {
+    send: (p: Buffer | readonly Buffer[]) =>
+      void sent.push(Buffer.isBuffer(p) ? p : Buffer.concat(p as Buffer[])),
+  };
+  const codes: number[] = [];
+  try {
+    // Three clients (ports) each start a 1024-byte-block upload: the third passes 3000 bytes.
+    for (let i = 0; i < 3; i++) {
+      const from = { address: "127.0.0.1", port: 41000 + i, family: "IPv4" as const, size: 0 };
+      adapter.handleDatagram(
+        buildRequest(CON, Code.PUT, 1, T, `/ps/up${i}`, [uintOption(Opt.Block1, 8 + 6)], Buffer.alloc(1024)),
+        from,
+        sender,
+        false,
+      );
+    }
+    const until = Date.now() + 2000;
+    while (sent.length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    for (const b of sent) {
+      const r = decodeMessage(b);
+      assert.ok(r.ok);
+      codes.push(r.message.code);
+    }
+    assert.deepEqual(codes, [Code.Continue, Code.Continue, Code.ServiceUnavailable]);
+  } finally {
+    adapter.close();
+    await router.close();
+  }
+});
