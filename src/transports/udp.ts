@@ -25,6 +25,8 @@ export interface UdpListenOptions {
   port: number;
   /** Multicast groups to join on the same port (each on its own socket); none by default. */
   multicastGroups?: readonly string[];
+  /** For an IPv6 host: refuse IPv4-mapped traffic (default true). */
+  ipv6Only?: boolean;
   /** Receive buffer size (SO_RCVBUF), for bursts. */
   recvBufferSize?: number;
 }
@@ -63,10 +65,10 @@ export async function listenUdp(opts: UdpListenOptions, onDatagram: DatagramHand
   const groups = opts.multicastGroups ?? [];
   const reuseAddr = groups.length > 0;
   const v6host = isIpv6(opts.host);
-  // ipv6Only: an IPv6 socket on :: leaves IPv4 to the IPv4 listener (same port, no clash).
-  const socket = createSocket(
-    v6host ? { type: "udp6", reuseAddr, ipv6Only: true } : { type: "udp4", reuseAddr },
-  );
+  // An IPv6 companion on :: leaves IPv4 to the IPv4 listener (same port, no clash); `host: "::"`
+  // alone is dual-stack.
+  const ipv6Only = opts.ipv6Only ?? true;
+  const socket = createSocket(v6host ? { type: "udp6", reuseAddr, ipv6Only } : { type: "udp4", reuseAddr });
   const sender = senderOf(socket);
   socket.on("message", (data, from) => onDatagram(data, from, sender, false));
   socket.on("error", () => {});
@@ -139,7 +141,11 @@ export async function listenCoap(
   log: { warn(msg: string, fields?: Record<string, unknown>): void },
 ): Promise<{ listeners: UdpListener[]; port: number; port6: number | undefined }> {
   const groups = multicast ? ALL_COAP_NODES : [];
-  const main = await listenUdp({ host, port, multicastGroups: groups, recvBufferSize: 4 << 20 }, onDatagram);
+  const dualStack = host === "::" && host6 === undefined;
+  const main = await listenUdp(
+    { host, port, multicastGroups: groups, recvBufferSize: 4 << 20, ipv6Only: !dualStack },
+    onDatagram,
+  );
   const listeners = [main];
   for (const e of main.multicastErrors) log.warn("coap: multicast group not joined", { error: e });
   let port6: number | undefined;
