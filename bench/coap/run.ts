@@ -7,11 +7,11 @@
 import { spawnSync } from "node:child_process";
 import { median } from "../stats.js";
 import { getRate, memoryPerObserver, notifyRate } from "./scenarios.js";
-import { type CoapServerName, startServer } from "./servers.js";
+import { type CoapServerName, libcoapServer, startServer } from "./servers.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const OBSERVERS_FOR_MEMORY = Number(process.env.BENCH_MEMORY_OBSERVERS ?? 5000);
+const OBSERVERS_FOR_MEMORY = Number(process.env.BENCH_MEMORY_OBSERVERS ?? 20000);
 const SERVERS = (process.env.BENCH_COAP_SERVERS ?? "switchboard,libcoap").split(",") as CoapServerName[];
 
 function hasTaskset(): boolean {
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     });
     process.exit(r.status ?? 1);
   }
-  if (SERVERS.includes("libcoap") && spawnSync("coap-server", ["-h"]).error) {
+  if (SERVERS.includes("libcoap") && spawnSync(libcoapServer(), ["-h"]).error) {
     throw new Error(
       "coap-server (Debian libcoap3-bin) is required; BENCH_COAP_SERVERS=switchboard runs without it",
     );

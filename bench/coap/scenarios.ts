@@ -5,6 +5,26 @@ import { sleep } from "../stats.js";
 import { emptyAck, emptyRst, header, openSocket, request } from "./udp-client.js";
 
 const HOST = "127.0.0.1";
+
+/** The payload of a CoAP message: options are walked (a 0xff byte may sit inside an option value). */
+function payloadOf(d: Buffer): Buffer {
+  let pos = 4 + (d[0]! & 0x0f);
+  while (pos < d.length) {
+    const b = d[pos++]!;
+    if (b === 0xff) return d.subarray(pos);
+    const delta = b >> 4;
+    let len = b & 0x0f;
+    if (delta === 13) pos++;
+    else if (delta === 14) pos += 2;
+    if (len === 13) len = d[pos++]! + 13;
+    else if (len === 14) {
+      len = d.readUInt16BE(pos) + 269;
+      pos += 2;
+    }
+    pos += len;
+  }
+  return d.subarray(d.length);
+}
 const GET = 1;
 const PUT = 3;
 const ACK = 2;
@@ -135,9 +155,7 @@ export async function notifyRate(
       const h = header(d);
       if (h.type === CON) s.send(emptyAck(h.mid), port, HOST);
       if (h.code !== 0x45) return;
-      const marker = d.indexOf(0xff, 8);
-      if (marker < 0) return;
-      const v = Number(d.subarray(marker + 1).toString());
+      const v = Number(payloadOf(d).toString());
       if (!(v >= 0 && v < maxValues)) return;
       const bit = 1 << (v & 7);
       if ((bitmap[v >> 3]! & bit) === 0) {
@@ -210,22 +228,34 @@ export async function memoryPerObserver(port: number, pid: number, count: number
   await sleep(1000);
   const rss0 = rssKiB(pid);
   const socks: Socket[] = [];
+  const pending: Array<Set<number>> = [];
   const perSocket = topics;
   let registered = 0;
+  const registration = (t: number) => request(CON, GET, 1 + t, t, ["ps", "bench", "m", String(t)], 0);
   for (let i = 0; i < count / perSocket; i++) {
     const s = await openSocket();
     answerPings(s, port);
+    const waiting = new Set<number>();
     s.on("message", (d) => {
       const h = header(d);
-      if (h.type === ACK && h.code === 0x45) registered++;
+      if (h.type === ACK && h.code === 0x45 && waiting.delete(h.token)) registered++;
     });
-    for (let t = 0; t < perSocket; t++)
-      s.send(request(CON, GET, 1 + t, t, ["ps", "bench", "m", String(t)], 0), port, HOST);
+    for (let t = 0; t < perSocket; t++) {
+      waiting.add(t);
+      s.send(registration(t), port, HOST);
+    }
     socks.push(s);
+    pending.push(waiting);
     if (i % 10 === 9) await sleep(20);
   }
-  const deadline = Date.now() + 10_000;
-  while (registered < count && Date.now() < deadline) await sleep(50);
+  // Registrations lost in a full socket buffer are sent again (same message id: de-duplicated).
+  const deadline = Date.now() + 30_000;
+  while (registered < count && Date.now() < deadline) {
+    await sleep(500);
+    socks.forEach((s, i) => {
+      for (const t of pending[i]!) s.send(registration(t), port, HOST);
+    });
+  }
   await sleep(1500);
   const rss1 = rssKiB(pid);
   for (const s of socks) s.close();

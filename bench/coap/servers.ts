@@ -2,7 +2,7 @@
  * The CoAP servers under test: Switchboard (--coap-port) and libcoap's coap-server (C), each pinned
  * with taskset. Only the processes started here are signalled, by their pid.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,10 +21,16 @@ export interface RunningServer {
 /** Load generation comes from one address: no rate limit; the generator answers pings anyway. */
 const SWITCHBOARD_CONFIG = { coap: { rateLimit: 0, ipv6: false, maxObserversPerPeer: 100_000 } };
 
+/** Debian's libcoap3-bin names the server by TLS library; other builds install plain coap-server. */
+export function libcoapServer(): string {
+  const names = ["coap-server-notls", "coap-server", "coap-server-openssl", "coap-server-gnutls"];
+  return names.find((n) => !spawnSync(n, ["-h"], { stdio: "ignore", timeout: 5000 }).error) ?? names[0]!;
+}
+
 function command(name: CoapServerName, port: number, dir: string): string[] {
   if (name === "libcoap") {
     // -d: PUT creates resources (observable), as many as the scenarios need.
-    return ["coap-server", "-A", "127.0.0.1", "-p", String(port), "-d", "1000", "-v", "0"];
+    return [libcoapServer(), "-A", "127.0.0.1", "-p", String(port), "-d", "1000", "-v", "0"];
   }
   writeFileSync(join(dir, "switchboard.json"), JSON.stringify(SWITCHBOARD_CONFIG));
   return [
