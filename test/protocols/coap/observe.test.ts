@@ -217,3 +217,20 @@ async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+test(
+  "RFC 7641 §4.1: past maxObserversPerPeer the answer has no Observe option (not registered)",
+  { timeout: 10_000 },
+  () =>
+    withRaw(
+      async (b, c) => {
+        c.send(buildRequest(NON, Code.GET, 1, T, "/ps/cap/a", [uintOption(Opt.Observe, 0)]));
+        assert.ok(observeOf(await c.next()) !== undefined);
+        c.send(buildRequest(NON, Code.GET, 2, Buffer.from([8]), "/ps/cap/b", [uintOption(Opt.Observe, 0)]));
+        const second = await c.next();
+        assert.equal(observeOf(second), undefined);
+        assert.equal(observerCount(b), 1);
+      },
+      { coap: { maxObserversPerPeer: 1 } },
+    ),
+);
