@@ -23,12 +23,12 @@ async function withRaw(
   }
 }
 
-function publish(b: TestBroker, topic: string, payload: string): void {
+function publish(b: TestBroker, topic: string, payload: string, retain = false): void {
   b.handle.router.publish({
     topic,
     payload: Buffer.from(payload),
     qos: 0,
-    retain: false,
+    retain,
     properties: {},
     publisherId: "test",
     timestamp: Date.now(),
@@ -226,8 +226,11 @@ test(
       async (b, c) => {
         c.send(buildRequest(NON, Code.GET, 1, T, "/ps/cap/a", [uintOption(Opt.Observe, 0)]));
         assert.ok(observeOf(await c.next()) !== undefined);
+        publish(b, "cap/b", "v", true);
         c.send(buildRequest(NON, Code.GET, 2, Buffer.from([8]), "/ps/cap/b", [uintOption(Opt.Observe, 0)]));
         const second = await c.next();
+        assert.equal(second.code, Code.Content);
+        assert.equal(second.payload.toString(), "v");
         assert.equal(observeOf(second), undefined);
         assert.equal(observerCount(b), 1);
       },
