@@ -69,6 +69,8 @@ function command(name: BrokerName, port: number, dir: string): string[] {
         "off",
         "--xmpp-port",
         "off",
+        "--coap-port",
+        "off",
         "--log-level",
         "warn",
         "--data-dir",

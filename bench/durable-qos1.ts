@@ -87,6 +87,8 @@ function switchboard(durability: "full" | "normal" | "relaxed" | "memory"): Targ
         "off",
         "--xmpp-port",
         "off",
+        "--coap-port",
+        "off",
         "--data-dir",
         join(dir, "data"),
         "--config",

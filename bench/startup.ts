@@ -84,6 +84,8 @@ async function startOnce(dataDir: string, configFile: string, pin: boolean, node
     "off",
     "--xmpp-port",
     "off",
+    "--coap-port",
+    "off",
     "--data-dir",
     dataDir,
     "--config",

@@ -15,6 +15,8 @@ import { SysPublisher } from "./core/sys-topics.js";
 import { sniffAmqp } from "./protocols/amqp-common/sniff.js";
 import { Amqp091Adapter } from "./protocols/amqp091/adapter.js";
 import { amqp091OptionsFrom } from "./protocols/amqp091/options.js";
+import { CoapAdapter } from "./protocols/coap/adapter.js";
+import { coapOptionsFrom } from "./protocols/coap/options.js";
 import { MqttAdapter } from "./protocols/mqtt/adapter.js";
 import type { EnhancedAuthMethod } from "./protocols/mqtt/enhanced-auth.js";
 import { mqttOptionsFrom } from "./protocols/mqtt/options.js";
@@ -29,6 +31,7 @@ import { createHttpServer } from "./transports/http.js";
 import { listenTcp } from "./transports/tcp.js";
 import { listenTls } from "./transports/tls.js";
 import type { Listener } from "./transports/types.js";
+import { ipv6Companion, listenCoap } from "./transports/udp.js";
 
 export interface BrokerOverrides {
   /** Use this Auth instead of the users/ACL files (tests, embedding). */
@@ -52,6 +55,8 @@ export interface BrokerPorts {
   amqps?: number;
   xmpp?: number;
   xmpps?: number;
+  coap?: number;
+  coap6?: number;
 }
 
 export interface BrokerHandle {
@@ -100,6 +105,8 @@ export async function startBroker(
   const listeners: Listener[] = [];
   let xmpp: XmppAdapter | undefined;
   const ports: BrokerPorts = {};
+  const coap =
+    config.coap.port !== "off" ? new CoapAdapter(router, coapOptionsFrom(config.coap), log) : undefined;
   const host = config.host;
   try {
     if (m.port !== "off") {
@@ -196,7 +203,23 @@ export async function startBroker(
       ports.wamp = l.port;
       log.info("wamp rawsocket listening", { host, port: l.port });
     }
+    if (coap !== undefined && config.coap.port !== "off") {
+      const v6host = config.coap.ipv6 ? ipv6Companion(host) : undefined;
+      const l = await listenCoap(
+        host,
+        config.coap.port,
+        v6host,
+        config.coap.multicast,
+        coap.handleDatagram,
+        log,
+      );
+      listeners.push(...l.listeners);
+      ports.coap = l.port;
+      ports.coap6 = l.port6;
+      log.info("coap listening (udp)", { host, port: l.port, ipv6: v6host, port6: l.port6 });
+    }
   } catch (err) {
+    coap?.close();
     await Promise.all(listeners.map((l) => l.close()));
     amqp091.close();
     await router.close();
@@ -222,6 +245,7 @@ export async function startBroker(
         xmpp?.drained(1000),
       ]);
       amqp091.close();
+      coap?.close();
       await Promise.all(listeners.map((l) => l.close()));
       await store.close();
     })();

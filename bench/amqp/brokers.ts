@@ -83,6 +83,8 @@ export async function startAmqpBroker(name: AmqpBrokerName, port: number, core: 
         "off",
         "--xmpp-port",
         "off",
+        "--coap-port",
+        "off",
         "--data-dir",
         join(dir, "data"),
         "--mqtt-port",

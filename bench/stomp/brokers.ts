@@ -88,6 +88,8 @@ async function startSwitchboard(core: number | undefined): Promise<RunningStompB
       "start",
       "--xmpp-port",
       "off",
+      "--coap-port",
+      "off",
       "--store",
       "memory",
       "--mqtt-port",

@@ -64,6 +64,8 @@ function routerArgv(name: RouterName, port: number, dir: string): string[] {
     "start",
     "--xmpp-port",
     "off",
+    "--coap-port",
+    "off",
     "--store",
     "memory",
     "--mqtt-port",

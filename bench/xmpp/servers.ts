@@ -70,6 +70,8 @@ export async function startSwitchboard(port: number, core?: number): Promise<Xmp
     "--max-semi-space-size=4",
     "dist/src/cli/main.js",
     "start",
+    "--coap-port",
+    "off",
     "--stomp-port",
     "off",
     "--wamp-port",

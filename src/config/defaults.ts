@@ -78,6 +78,22 @@ export const DEFAULT_CONFIG: Readonly<Config> = deepFreeze({
     maxBufferedBytes: 4 * 1024 * 1024,
     pingIntervalSec: 60,
   },
+  coap: {
+    port: 5683,
+    ipv6: true,
+    multicast: false,
+    ackTimeoutMs: 2000,
+    maxRetransmit: 4,
+    nstart: 1,
+    blockSize: 1024,
+    maxPayloadSize: 1_048_576,
+    observeConEvery: 100,
+    maxObserversPerPeer: 256,
+    maxPeers: 100_000,
+    rateLimit: 1000,
+    rateBurst: 2000,
+    amplificationFactor: 3,
+  },
   sys: { intervalMs: 5000 },
 });
 

@@ -158,6 +158,34 @@ export interface WampConfig {
   maxBufferedBytes: number;
 }
 
+export interface CoapConfig {
+  /** UDP port (RFC 7252 default 5683); IPv4 on `host`, IPv6 too (see `ipv6`). */
+  port: Port;
+  /** Also listen on IPv6: ::1 when host is 127.0.0.1/localhost, :: when host is 0.0.0.0. */
+  ipv6: boolean;
+  /** Join the All-CoAP-Nodes multicast groups (224.0.1.187, ff02::fd, ff05::fd) for discovery. */
+  multicast: boolean;
+  /** RFC 7252 §4.8 ACK_TIMEOUT (ms) and MAX_RETRANSMIT for confirmable messages the broker sends. */
+  ackTimeoutMs: number;
+  maxRetransmit: number;
+  /** Outstanding confirmable messages per client (RFC 7252 §4.7 NSTART). */
+  nstart: number;
+  /** Preferred block size for block-wise transfers, 16..1024 (rounded down to a power of two). */
+  blockSize: number;
+  /** Largest request or response body (block-wise), bytes. */
+  maxPayloadSize: number;
+  /** Every Nth notification to a non-confirmable observer is sent confirmable (RFC 7641 §4.5). */
+  observeConEvery: number;
+  maxObserversPerPeer: number;
+  /** Client endpoints (address and port) with state kept at once. */
+  maxPeers: number;
+  /** Requests per second per source address (0 = unlimited) and the burst allowed above it. */
+  rateLimit: number;
+  rateBurst: number;
+  /** Responses to an unverified source are at most this many times the request (0 = no limit). */
+  amplificationFactor: number;
+}
+
 export interface SysConfig {
   /** How often $SYS/ topics are refreshed. */
   intervalMs: number;
@@ -181,6 +209,7 @@ export interface Config {
   xmpp: XmppConfig;
   http: HttpConfig;
   wamp: WampConfig;
+  coap: CoapConfig;
   sys: SysConfig;
 }
 
@@ -267,6 +296,23 @@ const AMQP_SPEC = {
   memoryHighWatermark: int(0, Number.MAX_SAFE_INTEGER),
 } satisfies Record<keyof AmqpConfig, FieldSpec>;
 
+const COAP_SPEC = {
+  port: port(),
+  ipv6: bool(),
+  multicast: bool(),
+  ackTimeoutMs: int(10, 60_000),
+  maxRetransmit: int(0, 20),
+  nstart: int(1, 1024),
+  blockSize: int(16, 1024),
+  maxPayloadSize: int(16, 64 * 1024 * 1024),
+  observeConEvery: int(1, 1_000_000),
+  maxObserversPerPeer: int(1, 1_000_000),
+  maxPeers: int(1, 10_000_000),
+  rateLimit: int(0, 10_000_000),
+  rateBurst: int(1, 10_000_000),
+  amplificationFactor: int(0, 1000),
+} satisfies Record<keyof CoapConfig, FieldSpec>;
+
 export const CONFIG_SPEC = {
   host: { kind: "string" },
   dataDir: path(),
@@ -299,6 +345,7 @@ export const CONFIG_SPEC = {
     maxBufferedBytes: int(65_536, 4_294_967_295),
     pingIntervalSec: int(0, 86_400),
   } satisfies Record<keyof XmppConfig, FieldSpec>),
+  coap: section(COAP_SPEC),
   sys: section({ intervalMs: int(100, 3_600_000) } satisfies Record<keyof SysConfig, FieldSpec>),
 } satisfies Record<keyof Config, FieldSpec>;
 

@@ -180,6 +180,8 @@ test("start runs until SIGTERM, then shuts down and exits 0", async () => {
         "off",
         "--xmpp-port",
         "off",
+        "--coap-port",
+        "off",
         "--mqtts-port",
         "off",
         "--stomp-port",

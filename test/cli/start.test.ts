@@ -34,6 +34,8 @@ function startSwitchboard(args: string[]) {
       "off",
       "--xmpp-port",
       "0",
+      "--coap-port",
+      "off",
       ...args,
     ],
     /mqtt listening.* port=(\d+)/,

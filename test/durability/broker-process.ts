@@ -47,6 +47,8 @@ export async function startBroker(opts: {
     "0",
     "--xmpp-port",
     "off",
+    "--coap-port",
+    "off",
     "--data-dir",
     opts.dataDir,
   ];

@@ -1,7 +1,7 @@
 /** Starts a real broker on 127.0.0.1 with ephemeral ports and a memory store, for integration tests. */
 import { type BrokerHandle, type BrokerOverrides, startBroker } from "../../src/broker.js";
 import { defaultConfig } from "../../src/config/defaults.js";
-import type { Config, MqttConfig, StompConfig, XmppConfig } from "../../src/config/schema.js";
+import type { CoapConfig, Config, MqttConfig, StompConfig, XmppConfig } from "../../src/config/schema.js";
 import { AllowAllAuth } from "../../src/core/auth.js";
 import { createLogger, nullLogger } from "../../src/core/logger.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
@@ -15,6 +15,9 @@ export interface TestBroker {
   mqttUrl: string;
   /** WAMP over WebSocket: ws://127.0.0.1:<http>/ws */
   wampUrl: string;
+  /** CoAP (UDP) on 127.0.0.1, and on ::1 when the machine has IPv6 (else undefined). */
+  coapPort: number;
+  coap6Port: number | undefined;
   wsUrl: string;
   /** STOMP over TCP (port 0 unless opts.stomp says otherwise) and over WebSocket at /stomp. */
   stompPort: number;
@@ -32,6 +35,7 @@ export interface TestBrokerOptions extends BrokerOverrides {
   mqtt?: Partial<MqttConfig>;
   stomp?: Partial<StompConfig>;
   xmpp?: Partial<XmppConfig>;
+  coap?: Partial<CoapConfig>;
   config?: (c: Config) => void;
 }
 
@@ -54,6 +58,8 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   config.xmpp.port = 0;
   config.xmpp.tlsPort = "off";
   Object.assign(config.xmpp, opts.xmpp);
+  config.coap.port = 0;
+  Object.assign(config.coap, opts.coap);
   opts.config?.(config);
   const store = (opts.store as MemoryStore | undefined) ?? new MemoryStore();
   const log = process.env.SWITCHBOARD_TEST_LOG ? createLogger("debug") : nullLogger;
@@ -68,6 +74,8 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
     wampPort: handle.ports.wamp ?? 0,
     wampUrl: `ws://127.0.0.1:${httpPort}/ws`,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    coapPort: handle.ports.coap ?? 0,
+    coap6Port: handle.ports.coap6,
     wsUrl: `ws://127.0.0.1:${httpPort}/mqtt`,
     stompPort: handle.ports.stomp ?? 0,
     stompWsUrl: `ws://127.0.0.1:${httpPort}/stomp`,

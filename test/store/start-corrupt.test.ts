@@ -42,6 +42,8 @@ test("start: a garbage switchboard.db stops the start with its path on stderr an
         "off",
         "--xmpp-port",
         "off",
+        "--coap-port",
+        "off",
         "--data-dir",
         dataDir,
       ],

@@ -431,6 +431,8 @@ async function scenario(t: TestContext, stalledQoS: QoS): Promise<void> {
       "off",
       "--xmpp-port",
       "off",
+      "--coap-port",
+      "off",
       "--log-level",
       "info",
       "--config",

@@ -1,0 +1,14 @@
+/** What every part of the CoAP adapter shares: options, the router, the log. One per broker. */
+import type { Logger } from "../../core/logger.js";
+import type { Router } from "../../core/router.js";
+import type { CoapOptions } from "./options.js";
+
+export interface CoapContext {
+  readonly options: CoapOptions;
+  readonly router: Router;
+  readonly log: Logger;
+  /** SZX of the preferred block size. */
+  readonly szx: number;
+  /** Shared counters for broker-wide budgets. */
+  readonly usage: { block1Bytes: number };
+}

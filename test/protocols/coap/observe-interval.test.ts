@@ -1,0 +1,59 @@
+/** RFC 7641 §4.5: a NON observer gets a confirmable notification at least every 24 h (here: shortened). */
+import assert from "node:assert/strict";
+import type { RemoteInfo } from "node:dgram";
+import { test } from "node:test";
+import { AllowAllAuth } from "../../../src/core/auth.js";
+import { nullLogger } from "../../../src/core/logger.js";
+import { createMessage } from "../../../src/core/message.js";
+import { Router } from "../../../src/core/router.js";
+import { CoapAdapter } from "../../../src/protocols/coap/adapter.js";
+import { CON, Code, NON, Opt } from "../../../src/protocols/coap/codec/constants.js";
+import { decodeMessage } from "../../../src/protocols/coap/codec/decode.js";
+import { uintOption } from "../../../src/protocols/coap/codec/message.js";
+import { MemoryStore } from "../../../src/store/memory-store.js";
+import { buildRequest } from "./helpers.js";
+
+test("RFC 7641 §4.5: after observeConIntervalMs without one, the next notification is confirmable", {
+  timeout: 10_000,
+}, async () => {
+  const router = new Router({
+    store: new MemoryStore(),
+    auth: new AllowAllAuth(),
+    log: nullLogger,
+    limits: { maxQueuedMessages: 100, maxQueuedBytes: 0 },
+  });
+  await router.start();
+  const adapter = new CoapAdapter(router, { observeConIntervalMs: 200, observeConEvery: 1000 }, nullLogger);
+  const sent: Buffer[] = [];
+  const sender = {
+    send(parts: Buffer | readonly Buffer[]) {
+      sent.push(Buffer.isBuffer(parts) ? parts : Buffer.concat(parts as Buffer[]));
+    },
+  };
+  const from: RemoteInfo = { address: "127.0.0.1", port: 40000, family: "IPv4", size: 0 };
+  try {
+    adapter.handleDatagram(
+      buildRequest(NON, Code.GET, 1, Buffer.from([1]), "/ps/day", [uintOption(Opt.Observe, 0)]),
+      from,
+      sender,
+      false,
+    );
+    const until = Date.now() + 2000;
+    while (router.subscriptionCount === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    const types = () =>
+      sent.map((b) => {
+        const r = decodeMessage(b);
+        assert.ok(r.ok);
+        return r.message.type;
+      });
+    router.publish(createMessage("day", Buffer.from("1")));
+    router.publish(createMessage("day", Buffer.from("2")));
+    await new Promise((r) => setTimeout(r, 300));
+    router.publish(createMessage("day", Buffer.from("3")));
+    // registration answer, two NON notifications, then a CON one: the interval had passed.
+    assert.deepEqual(types(), [NON, NON, NON, CON]);
+  } finally {
+    adapter.close();
+    await router.close();
+  }
+});
