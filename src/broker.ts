@@ -70,6 +70,7 @@ export async function startBroker(
     log,
     limits: { maxQueuedMessages: config.mqtt.maxQueuedMessages, maxQueuedBytes: config.mqtt.maxQueuedBytes },
   });
+  router.dealer.defaultTimeoutMs = config.rpc.timeoutMs;
   await router.start();
 
   const m = config.mqtt;

@@ -117,6 +117,12 @@ export interface SysConfig {
   intervalMs: number;
 }
 
+/** Routed RPC (docs/rpc.md). */
+export interface RpcConfig {
+  /** Timeout of calls from MQTT, STOMP and HTTP, which cannot ask for one (ms; 0 = none). */
+  timeoutMs: number;
+}
+
 export interface Config {
   /** Listen address for every listener. Default loopback: secure by default. */
   host: string;
@@ -134,6 +140,7 @@ export interface Config {
   http: HttpConfig;
   wamp: WampConfig;
   sys: SysConfig;
+  rpc: RpcConfig;
 }
 
 // ---- field specification ---------------------------------------------------------------------------
@@ -226,6 +233,7 @@ export const CONFIG_SPEC = {
   http: section({ port: port(), tlsPort: port() } satisfies Record<keyof HttpConfig, FieldSpec>),
   wamp: section(WAMP_SPEC),
   sys: section({ intervalMs: int(100, 3_600_000) } satisfies Record<keyof SysConfig, FieldSpec>),
+  rpc: section({ timeoutMs: int(0, 86_400_000) } satisfies Record<keyof RpcConfig, FieldSpec>),
 } satisfies Record<keyof Config, FieldSpec>;
 
 /** True when MQTT over TLS should listen: a certificate and key are configured and the port is not off. */

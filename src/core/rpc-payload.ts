@@ -115,6 +115,41 @@ export function decodeRpcPayload(payload: Buffer, properties: MessageProperties)
 }
 
 /**
+ * The arguments of a call or an answer whose sender could not say how its payload is encoded (no
+ * content type: MQTT 3.1.1, a plain MQTT 5 or STOMP client, an HTTP body): a payload of valid JSON
+ * is a JSON body (jsonBodyArgs); anything else is read as decodeRpcPayload reads it.
+ */
+export function decodeCallPayload(payload: Buffer, properties: MessageProperties): RpcPayload {
+  if (properties.contentType !== undefined || payload.length === 0)
+    return decodeRpcPayload(payload, properties);
+  const v = parseJson(payload);
+  return v === INVALID ? decodeRpcPayload(payload, properties) : jsonBodyArgs(v);
+}
+
+/**
+ * A JSON body as arguments (docs/rpc.md): an object with only `args` (a list) and/or `kwargs` (an
+ * object) gives those; any other JSON value is the one positional argument.
+ */
+export function jsonBodyArgs(v: unknown): RpcPayload {
+  if (isPlainDict(v)) {
+    let n = 0;
+    let ok = true;
+    for (const k in v) {
+      n++;
+      if (k === "args") ok &&= Array.isArray(v.args);
+      else if (k === "kwargs") ok &&= isPlainDict(v.kwargs);
+      else ok = false;
+    }
+    if (ok && n > 0) {
+      const args = (v.args === undefined ? [] : jsonToBinary(v.args)) as unknown[];
+      const kwargs = v.kwargs === undefined ? undefined : (jsonToBinary(v.kwargs) as Record<string, unknown>);
+      return hasKeys(kwargs) ? { args, kwargs } : { args };
+    }
+  }
+  return { args: [jsonToBinary(v)] };
+}
+
+/**
  * The JSON document of an error for protocols with no header to put the URI in (the MQTT 3.1.1
  * convention, docs/rpc.md): `{"error": uri, "args": [...], "kwargs": {...}}` (empty ones left out).
  */

@@ -6,6 +6,7 @@ import type { Subscription } from "../../../core/session.js";
 import { isSharedFilter, validateSharedFilter, validateTopicFilter } from "../../../core/topic.js";
 import { ReasonCode, type SubscribePacket, type Subscription as WireSubscription } from "../codec/packets.js";
 import type { MqttConnection } from "../connection.js";
+import { registrationOf, rpcSubscribe } from "../rpc.js";
 
 const FAILURE_V4 = 0x80;
 
@@ -41,6 +42,12 @@ function subscribeOne(
   retainedToSend: Array<{ sub: Subscription; messages: Message[] }>,
 ): number | undefined {
   const o = c.options;
+  // `$rpc/<procedure>` registers a callee (docs/rpc.md); it is not a topic subscription.
+  const rpc = registrationOf(w.topic);
+  if (rpc !== undefined) {
+    const code = rpcSubscribe(c, w.topic, rpc.procedure, rpc.shared);
+    return code === ReasonCode.Success ? minQoS(w.qos, o.maxQoS) : code;
+  }
   const shared = isSharedFilter(w.topic);
   const bad = shared
     ? validateSharedFilter(w.topic, o.maxTopicLevels)
