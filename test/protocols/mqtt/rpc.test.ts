@@ -33,7 +33,12 @@ describe("MQTT RPC through the core Dealer", () => {
   const callees: MqttClient[] = [];
 
   before(async () => {
-    b = await startTestBroker({ auth: new RpcAcl(), config: (c) => void (c.rpc.timeoutMs = 1500) });
+    b = await startTestBroker({
+      auth: new RpcAcl(),
+      config: (c) => {
+        c.rpc.timeoutMs = 1500;
+      },
+    });
     wamp = await joinAutobahn(b, VARIANTS[0]!);
     await wamp.session.register("com.wamp.add", (args: number[], kwargs: { scale?: number }) => {
       return (args[0]! + args[1]!) * (kwargs?.scale ?? 1);

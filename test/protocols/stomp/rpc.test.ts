@@ -44,7 +44,12 @@ describe("STOMP callers through the core Dealer", () => {
   }
 
   before(async () => {
-    b = await startTestBroker({ auth: new RpcAcl(), config: (c) => void (c.rpc.timeoutMs = 1500) });
+    b = await startTestBroker({
+      auth: new RpcAcl(),
+      config: (c) => {
+        c.rpc.timeoutMs = 1500;
+      },
+    });
     wamp = await joinAutobahn(b, VARIANTS[0]!);
     await wamp.session.register("com.wamp.add", (args: number[]) => args[0]! + args[1]!);
     await wamp.session.register("com.wamp.fail", () => {
