@@ -3,6 +3,7 @@
  * brokers can run in one process (tests do): nothing here is global.
  */
 import { readFileSync } from "node:fs";
+import { installAdminApi } from "./admin/index.js";
 import { packageVersion } from "./cli/version.js";
 import { checkAnonymousPolicy } from "./config/policy.js";
 import type { Config } from "./config/schema.js";
@@ -129,6 +130,7 @@ export async function startBroker(
       // Messages somewhat over the limit still arrive, so the session ends with a WAMP ABORT.
       const wampLimit = config.wamp.maxMessageSize + 64 * 1024;
       http.addWebSocketMessageEndpoint("/ws", WAMP_SUBPROTOCOLS, wamp.acceptWebSocket, wampLimit);
+      installAdminApi(http, router, { maxBodyBytes: config.rpc.maxHttpBody });
       return http.listen();
     };
     const endpoints = "WebSocket MQTT at /mqtt, STOMP at /stomp, WAMP at /ws";

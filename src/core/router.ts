@@ -369,6 +369,7 @@ export class Router {
         this.store.deleteGroupMessage(groupKey(group), e.seq);
         if (isExpired(e.message, now)) continue;
         this.stats.messagesSent++;
+        session.messagesOut++;
         session.connection.deliver(e.message, minQoS(e.qos, sub.options.qos), false, sub);
       }
     }
@@ -435,6 +436,7 @@ export class Router {
     const conn = session.connection;
     if (conn) {
       this.stats.messagesSent++;
+      session.messagesOut++;
       conn.deliver(message, qos, retain, sub);
     } else if (session.persistent && qos > 0) {
       this.enqueue(session, message, qos, retain, sub.options.subscriptionId);

@@ -90,6 +90,9 @@ export class Session {
   expiryTimer: NodeJS.Timeout | undefined;
   /** Messages dropped because the queue was full (reported in $SYS and presence). */
   dropped = 0;
+  /** Messages this client published and messages delivered to it (the device directory). */
+  messagesIn = 0;
+  messagesOut = 0;
   private lastPacketId = 0;
 
   constructor(

@@ -203,6 +203,7 @@ export class MqttConnection implements SessionConnection {
     switch (p.cmd) {
       case "publish":
         this.router.stats.messagesReceived++;
+        this.session!.messagesIn++;
         handlePublish(this, p);
         return;
       case "puback":

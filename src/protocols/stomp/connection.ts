@@ -224,6 +224,7 @@ export class StompConnection implements SessionConnection {
     switch (f.command) {
       case "SEND":
         this.router.stats.messagesReceived++;
+        if (this.session) this.session.messagesIn++;
         handleSend(this, f);
         return;
       case "SUBSCRIBE":

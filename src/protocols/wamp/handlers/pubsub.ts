@@ -148,6 +148,7 @@ export function handlePublish(
   }
   const info = setEventInfo(m, argsOf(args, kwargs), publisher);
   ctx.router.stats.messagesReceived++;
+  session.messagesIn++;
   ctx.router.publish(m);
   if (ack) conn.send([MessageType.PUBLISHED, request, info.publication]);
 }
