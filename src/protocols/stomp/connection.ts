@@ -375,6 +375,7 @@ export class StompConnection implements SessionConnection {
     for (let i = 0; i < subs.length; i++) {
       const s = subs[i]!;
       if (s.readChecked && !this.router.auth.authorize(this.principal!, "subscribe", message.topic)) continue;
+      if (s.selector !== undefined && !this.router.selectors.selects(s.selector, message)) continue;
       if (s.feedQueue) s.feedQueue.publish(message, { persistent: false });
       else sendTopicMessage(this, s, message);
     }
