@@ -207,6 +207,28 @@ describe("MQTT RPC through the core Dealer", () => {
     await Promise.all([endClient(a.client, true), endClient(c.client, true)]);
   });
 
+  test(
+    "a WAMP caller: an MQTT 5 callee that leaves gives wamp.error.canceled; a silent one its timeout",
+    T,
+    async () => {
+      const gone = await mqttCallee(b.mqttUrl, "com.mqtt.gone2", () => {
+        setImmediate(() => gone.client.end(true));
+        return undefined;
+      });
+      await assert.rejects(wamp.session.call("com.mqtt.gone2"), (e: { error: string; args: unknown[] }) => {
+        assert.equal(e.error, "wamp.error.canceled");
+        assert.deepEqual(e.args, ["callee disconnected"]);
+        return true;
+      });
+      const silent = await mqttCallee(b.mqttUrl, "com.mqtt.silent", () => undefined);
+      await assert.rejects(
+        wamp.session.call("com.mqtt.silent", [], {}, { timeout: 300 }),
+        (e: { error: string }) => e.error === "wamp.error.timeout",
+      );
+      await endClient(silent.client, true);
+    },
+  );
+
   test("a WAMP caller calls an MQTT 5 callee", T, async () => {
     const r = await wamp.session.call("com.mqtt.add", [20, 22]);
     assert.equal(r, 42);
