@@ -72,6 +72,7 @@ export async function startBroker(
     limits: { maxQueuedMessages: config.mqtt.maxQueuedMessages, maxQueuedBytes: config.mqtt.maxQueuedBytes },
   });
   router.dealer.defaultTimeoutMs = config.rpc.timeoutMs;
+  router.dealer.maxPendingCalls = config.rpc.maxPendingCalls;
   await router.start();
 
   const m = config.mqtt;

@@ -123,6 +123,8 @@ export interface RpcConfig {
   timeoutMs: number;
   /** Largest body of `POST /api/rpc/<procedure>` (bytes). */
   maxHttpBody: number;
+  /** Calls one MQTT or STOMP connection may have waiting for their answer. */
+  maxPendingCalls: number;
 }
 
 export interface Config {
@@ -235,10 +237,11 @@ export const CONFIG_SPEC = {
   http: section({ port: port(), tlsPort: port() } satisfies Record<keyof HttpConfig, FieldSpec>),
   wamp: section(WAMP_SPEC),
   sys: section({ intervalMs: int(100, 3_600_000) } satisfies Record<keyof SysConfig, FieldSpec>),
-  rpc: section({ timeoutMs: int(0, 86_400_000), maxHttpBody: int(64, 268_435_455) } satisfies Record<
-    keyof RpcConfig,
-    FieldSpec
-  >),
+  rpc: section({
+    timeoutMs: int(0, 86_400_000),
+    maxHttpBody: int(64, 268_435_455),
+    maxPendingCalls: int(1, 10_000_000),
+  } satisfies Record<keyof RpcConfig, FieldSpec>),
 } satisfies Record<keyof Config, FieldSpec>;
 
 /** True when MQTT over TLS should listen: a certificate and key are configured and the port is not off. */

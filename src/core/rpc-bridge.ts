@@ -31,6 +31,8 @@ export const RPC_PREFIX = "$rpc/";
 export const RPC_REPLY_PREFIX = "$rpc-reply/";
 /** Error URI for a call the ACL refuses. */
 export const NOT_AUTHORIZED = "wamp.error.not_authorized";
+/** Error URI for a call past the caller's limit of pending calls (rpc.maxPendingCalls). */
+export const TOO_MANY_CALLS = "switchboard.error.too_many_calls";
 /** Error URI for a call without a valid procedure name. */
 export const INVALID_URI = "wamp.error.invalid_uri";
 
@@ -84,6 +86,13 @@ export class RpcBridge implements Caller, Callee {
     reply: ReplyRoute | undefined,
     timeoutMs = this.router.dealer.defaultTimeoutMs,
   ): RpcError | undefined {
+    if (this.routes.size >= this.router.dealer.maxPendingCalls) {
+      const e = new RpcError(TOO_MANY_CALLS, {
+        args: [`at most ${this.router.dealer.maxPendingCalls} pending calls`],
+      });
+      if (reply) this.sendError(reply, e.uri, e.payload);
+      return e;
+    }
     const requestId = ++this.nextRequest;
     const args = decodeCallPayload(payload, properties);
     this.routes.set(requestId, reply);

@@ -18,6 +18,7 @@ import {
   RPC_PREFIX,
   RPC_REPLY_PREFIX,
   RpcBridge,
+  TOO_MANY_CALLS,
 } from "../../core/rpc-bridge.js";
 import { SHARE_PREFIX } from "../../core/topic.js";
 import { type PublishPacket, ReasonCode } from "./codec/packets.js";
@@ -82,6 +83,8 @@ export function handleRpcPublish(c: MqttConnection, p: PublishPacket, topic: str
     return [ReasonCode.ImplementationSpecificError, "a call needs a response topic"];
   }
   const r = bridge.call(procedure, p.payload, propertiesFromMqtt(props, now), reply);
+  if (r instanceof RpcError && r.uri === TOO_MANY_CALLS)
+    return [ReasonCode.QuotaExceeded, "too many pending calls"];
   // The answer (even an immediate error) went to the reply topic: the call itself was accepted.
   return r instanceof RpcError && reply === undefined
     ? [ReasonCode.ImplementationSpecificError, r.uri]

@@ -239,3 +239,37 @@ describe("MQTT RPC through the core Dealer", () => {
     });
   });
 });
+
+test(
+  "rpc.maxPendingCalls: a call past the limit gets PUBACK 0x97 and switchboard.error.too_many_calls",
+  T,
+  async () => {
+    const b = await startTestBroker({
+      config: (c) => {
+        c.rpc.maxPendingCalls = 2;
+      },
+    });
+    const silent = await mqttCallee(b.mqttUrl, "com.silent", () => undefined);
+    const caller = await connect(b.mqttUrl, { protocolVersion: 5, clientId: "busy" });
+    try {
+      await caller.subscribeAsync("busy/replies", { qos: 1 });
+      const errors: string[] = [];
+      caller.on("message", (_t, _p, packet) => {
+        const e = packet.properties?.userProperties?.error;
+        if (e !== undefined) errors.push(String(e));
+      });
+      const opts = { qos: 1 as const, properties: { responseTopic: "busy/replies" } };
+      await caller.publishAsync("$rpc/com.silent", "1", opts);
+      await caller.publishAsync("$rpc/com.silent", "2", opts);
+      await assert.rejects(
+        caller.publishAsync("$rpc/com.silent", "3", opts),
+        (e: { code: number }) => e.code === 0x97,
+      );
+      await until(() => errors.length === 1, "the error answer");
+      assert.deepEqual(errors, ["switchboard.error.too_many_calls"]);
+    } finally {
+      await Promise.all([endClient(caller, true), endClient(silent.client, true)]);
+      await b.close();
+    }
+  },
+);
