@@ -89,10 +89,11 @@ export function rpcRoute(router: Router, maxBody: number) {
 
 async function handleCall(router: Router, maxBody: number, req: IncomingMessage, res: ServerResponse) {
   const path = (req.url ?? "").split("?")[0]!;
-  const procedure = decodeURIComponent(path.slice(RPC_PATH.length));
+  const procedure = decodePath(path.slice(RPC_PATH.length));
   const principal = await authenticateRequest(router.auth, req, res);
   if (principal === undefined) return;
-  if (!isValidProcedure(procedure)) return sendJson(res, 400, { error: INVALID_URI });
+  if (procedure === undefined || !isValidProcedure(procedure))
+    return sendJson(res, 400, { error: INVALID_URI });
   if (!router.auth.authorize(principal, "call", procedure))
     return sendJson(res, 403, { error: NOT_AUTHORIZED });
   const body = await readBody(req, res, maxBody);
@@ -118,4 +119,13 @@ async function handleCall(router: Router, maxBody: number, req: IncomingMessage,
   res.on("close", () => {
     if (!caller.answered) router.dealer.leave(caller);
   });
+}
+
+/** The percent-decoded procedure name; undefined for a malformed escape (`%zz`). */
+function decodePath(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
 }

@@ -103,6 +103,7 @@ describe("HTTP RPC through the core Dealer", () => {
       );
       assert.equal((await post(b, "com.wamp.add", "{not json")).status, 400);
       assert.equal((await post(b, "bad%20name", "1")).status, 400);
+      assert.equal((await post(b, "bad%zzname", "1")).status, 400);
       assert.equal((await post(b, "com.wamp.echo", JSON.stringify("x".repeat(2000)))).status, 413);
       const get = await fetch(`http://127.0.0.1:${b.httpPort}/api/rpc/com.wamp.add`);
       assert.equal(get.status, 405);
