@@ -101,6 +101,26 @@ describe("content filters across protocols", () => {
     await bad.deactivate();
   });
 
+  test("STOMP: a durable subscription keeps its selector while the subscriber is away", T, async () => {
+    const headers = { durable: "true", id: "d1", selector: FILTER };
+    const first = await stompjs({ tcp: b.stompPort }, { connectHeaders: { "client-id": "dur-f" } });
+    first.subscribe("/topic/f.durable", () => {}, headers);
+    await delay(200);
+    await first.deactivate();
+    await publishAll("f/durable");
+    const again = await stompjs({ tcp: b.stompPort }, { connectHeaders: { "client-id": "dur-f" } });
+    const got: number[] = [];
+    again.subscribe(
+      "/topic/f.durable",
+      (m) => got.push((JSON.parse(m.body) as { temperature: number }).temperature),
+      headers,
+    );
+    await until(() => got.length >= 2, "the two selected messages kept for it");
+    await delay(100);
+    assert.deepEqual(got, [35, 31]);
+    await again.deactivate();
+  });
+
   test("WAMP: subscribe option filter; a bad one is ERROR wamp.error.invalid_argument", T, async () => {
     const w: AutobahnClient = await joinAutobahn(b, VARIANTS[0]!);
     try {
