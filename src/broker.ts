@@ -3,6 +3,7 @@
  * brokers can run in one process (tests do): nothing here is global.
  */
 import { readFileSync } from "node:fs";
+import { installAdminApi } from "./admin/index.js";
 import { packageVersion } from "./cli/version.js";
 import { checkAnonymousPolicy } from "./config/policy.js";
 import type { Config } from "./config/schema.js";
@@ -84,6 +85,8 @@ export async function startBroker(
     log,
     limits: { maxQueuedMessages: config.mqtt.maxQueuedMessages, maxQueuedBytes: config.mqtt.maxQueuedBytes },
   });
+  router.dealer.defaultTimeoutMs = config.rpc.timeoutMs;
+  router.dealer.maxPendingCalls = config.rpc.maxPendingCalls;
   await router.start();
 
   const m = config.mqtt;
@@ -182,6 +185,7 @@ export async function startBroker(
       const wampLimit = config.wamp.maxMessageSize + 64 * 1024;
       http.addWebSocketMessageEndpoint("/ws", WAMP_SUBPROTOCOLS, wamp.acceptWebSocket, wampLimit);
       http.addWebSocketEndpoint("/xmpp-websocket", ["xmpp"], acceptXmpp, { text: true });
+      installAdminApi(http, router, { maxBodyBytes: config.rpc.maxHttpBody });
       return http.listen();
     };
     const endpoints = "WebSocket MQTT at /mqtt, STOMP at /stomp, WAMP at /ws, XMPP at /xmpp-websocket";

@@ -95,6 +95,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = deepFreeze({
     amplificationFactor: 3,
   },
   sys: { intervalMs: 5000 },
+  rpc: { timeoutMs: 30_000, maxHttpBody: 1_048_576, maxPendingCalls: 1000 },
 });
 
 /** A fresh, mutable copy of the defaults. */

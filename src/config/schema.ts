@@ -191,6 +191,16 @@ export interface SysConfig {
   intervalMs: number;
 }
 
+/** Routed RPC (docs/rpc.md). */
+export interface RpcConfig {
+  /** Timeout of calls from MQTT, STOMP and HTTP, which cannot ask for one (ms; 0 = none). */
+  timeoutMs: number;
+  /** Largest body of `POST /api/rpc/<procedure>` (bytes). */
+  maxHttpBody: number;
+  /** Calls one MQTT or STOMP connection may have waiting for their answer. */
+  maxPendingCalls: number;
+}
+
 export interface Config {
   /** Listen address for every listener. Default loopback: secure by default. */
   host: string;
@@ -211,6 +221,7 @@ export interface Config {
   wamp: WampConfig;
   coap: CoapConfig;
   sys: SysConfig;
+  rpc: RpcConfig;
 }
 
 // ---- field specification ---------------------------------------------------------------------------
@@ -347,6 +358,11 @@ export const CONFIG_SPEC = {
   } satisfies Record<keyof XmppConfig, FieldSpec>),
   coap: section(COAP_SPEC),
   sys: section({ intervalMs: int(100, 3_600_000) } satisfies Record<keyof SysConfig, FieldSpec>),
+  rpc: section({
+    timeoutMs: int(0, 86_400_000),
+    maxHttpBody: int(64, 268_435_455),
+    maxPendingCalls: int(1, 10_000_000),
+  } satisfies Record<keyof RpcConfig, FieldSpec>),
 } satisfies Record<keyof Config, FieldSpec>;
 
 /** True when AMQP over TLS should listen: a certificate and key are configured and the port is not off. */

@@ -3,6 +3,7 @@
  * fields the same way (DESIGN.md "One model underneath").
  */
 
+import { secondsLeft } from "./metadata.js";
 import type { RecipientFilter } from "./recipients.js";
 
 export type QoS = 0 | 1 | 2;
@@ -71,7 +72,7 @@ export function createMessage(
 export function remainingExpirySeconds(msg: Message, now: number): number | undefined {
   const at = msg.properties.expiresAt;
   if (at === undefined) return undefined;
-  return Math.max(0, Math.ceil((at - now) / 1000));
+  return secondsLeft(at, now);
 }
 
 export function isExpired(msg: Message, now: number): boolean {

@@ -13,6 +13,11 @@ export interface ClientRecord extends ConnectionInfo {
   sessionId: number;
   persistent: boolean;
   subscriptions: string[];
+  /** Procedures this client serves (as a callee of the Dealer, whatever its protocol). */
+  registrations: string[];
+  /** Messages it published / that were delivered to it since its session began. */
+  messagesIn: number;
+  messagesOut: number;
   queued: number;
   inflight: number;
 }
@@ -43,15 +48,32 @@ export class Presence {
   /** A snapshot of every connected client (admin API, tests). */
   list(): ClientRecord[] {
     const out: ClientRecord[] = [];
+    const regs = this.registrationsBySession();
     for (const s of this.router.sessions.values()) {
-      if (s.connection) out.push(this.record(s, s.connection));
+      if (s.connection) out.push(this.record(s, s.connection, regs.get(s)));
+    }
+    return out;
+  }
+
+  /** Procedures registered per callee session (one walk over the Dealer's registrations). */
+  private registrationsBySession(): Map<Session, string[]> {
+    const out = new Map<Session, string[]>();
+    for (const reg of this.router.dealer.registrations()) {
+      for (const callee of reg.callees) {
+        let list = out.get(callee.session);
+        if (list === undefined) {
+          list = [];
+          out.set(callee.session, list);
+        }
+        if (!list.includes(reg.procedure)) list.push(reg.procedure);
+      }
     }
     return out;
   }
 
   get(clientId: string): ClientRecord | undefined {
     const s = this.router.sessions.get(clientId);
-    return s?.connection ? this.record(s, s.connection) : undefined;
+    return s?.connection ? this.record(s, s.connection, this.registrationsBySession().get(s)) : undefined;
   }
 
   listen(listener: PresenceListener): void {
@@ -97,13 +119,16 @@ export class Presence {
     return !this.closed && this.router.subscriptionCount > 0;
   }
 
-  private record(s: Session, c: SessionConnection): ClientRecord {
+  private record(s: Session, c: SessionConnection, registrations: string[] = []): ClientRecord {
     return {
       clientId: s.clientId,
       sessionId: s.id,
       ...c.info,
       persistent: s.persistent,
       subscriptions: [...s.subscriptions.keys()],
+      registrations,
+      messagesIn: s.messagesIn,
+      messagesOut: s.messagesOut,
       queued: s.queue.length,
       inflight: s.inflight.size,
     };

@@ -14,6 +14,7 @@ import { Presence } from "./presence.js";
 import { QueueManager } from "./queues/index.js";
 import { admits } from "./recipients.js";
 import { RetainedIndex } from "./retained-index.js";
+import { SelectorMemo } from "./selector/memo.js";
 import {
   type Delivery,
   Session,
@@ -63,6 +64,8 @@ export class Router {
   readonly queues: QueueManager;
   /** Routed RPC: procedure registrations and calls of every protocol. */
   readonly dealer = new Dealer();
+  /** Content filters: each distinct selector evaluated at most once per published message. */
+  readonly selectors = new SelectorMemo();
   private readonly tree = new TopicTree<TreeEntry>();
   private readonly groups = new Map<string, ShareGroup>();
   private readonly retained = new RetainedIndex<Message>();
@@ -101,13 +104,14 @@ export class Router {
       session.disconnectedAt = disconnectedAt;
       this.sessions.set(s.clientId, session);
       for (const sub of s.subscriptions) {
-        const { qos, noLocal, retainAsPublished, retainHandling, subscriptionId } = sub;
+        const { qos, noLocal, retainAsPublished, retainHandling, subscriptionId, selector } = sub;
         this.addSubscription(session, sub.filter, {
           qos,
           noLocal,
           retainAsPublished,
           retainHandling,
           subscriptionId,
+          ...(selector === undefined ? {} : { selector }),
         });
       }
       this.scheduleExpiry(session);
@@ -302,7 +306,7 @@ export class Router {
   ): { sub: Subscription; existed: boolean } {
     const existing = session.subscriptions.get(filter);
     if (existing) {
-      existing.options = options;
+      existing.setOptions(options);
       this.saveSession(session);
       return { sub: existing, existed: true };
     }
@@ -369,6 +373,7 @@ export class Router {
         this.store.deleteGroupMessage(groupKey(group), e.seq);
         if (isExpired(e.message, now)) continue;
         this.stats.messagesSent++;
+        session.messagesOut++;
         session.connection.deliver(e.message, minQoS(e.qos, sub.options.qos), false, sub);
       }
     }
@@ -409,6 +414,7 @@ export class Router {
       if (entry.isGroup) this.deliverToGroup(entry, message);
       else this.deliverTo(entry, message);
     });
+    this.selectors.release();
     return matched;
   }
 
@@ -428,6 +434,8 @@ export class Router {
     const session = sub.session;
     // No Local: never back to the session that published it ([MQTT-3.8.3-3]).
     if (sub.options.noLocal && message.publisherId === session.clientId) return;
+    // Content filter (docs/filters.md): one property test when the subscription has none.
+    if (sub.selector !== undefined && !this.selectors.selects(sub.selector, message)) return;
     if (message.recipients !== undefined && !admits(message.recipients, session, message.publisherId)) return;
     const qos = minQoS(message.qos, sub.options.qos);
     // Retain As Published: keep the flag, otherwise clear it on normal delivery ([MQTT-3.3.1-12/13]).
@@ -435,6 +443,7 @@ export class Router {
     const conn = session.connection;
     if (conn) {
       this.stats.messagesSent++;
+      session.messagesOut++;
       conn.deliver(message, qos, retain, sub);
     } else if (session.persistent && qos > 0) {
       this.enqueue(session, message, qos, retain, sub.options.subscriptionId);

@@ -5,6 +5,7 @@
  */
 import { Fifo } from "./fifo.js";
 import type { Message, QoS } from "./message.js";
+import { type CompiledSelector, compileSelector } from "./selector/compile.js";
 
 export interface SubscriptionOptions {
   qos: QoS;
@@ -12,11 +13,18 @@ export interface SubscriptionOptions {
   retainAsPublished: boolean;
   retainHandling: 0 | 1 | 2;
   subscriptionId?: number;
+  /** Content filter (docs/filters.md); the adapter has compiled it once to refuse a bad one. */
+  selector?: string;
 }
 
 /** One subscription of one session; a value in the TopicTree (or a member of a ShareGroup). */
 export class Subscription {
   readonly isGroup = false;
+  /**
+   * The compiled options.selector; undefined (the common case) when the subscription has none.
+   * Change both through setOptions.
+   */
+  selector: CompiledSelector | undefined;
   constructor(
     readonly session: Session,
     /** The filter as the client wrote it, "$share/g/" prefix included: the session's key. */
@@ -25,7 +33,18 @@ export class Subscription {
     readonly topicFilter: string,
     public options: SubscriptionOptions,
     readonly group?: string,
-  ) {}
+  ) {
+    this.selector = compiledOf(options);
+  }
+
+  setOptions(o: SubscriptionOptions): void {
+    this.options = o;
+    this.selector = compiledOf(o);
+  }
+}
+
+function compiledOf(o: SubscriptionOptions): CompiledSelector | undefined {
+  return o.selector === undefined ? undefined : compileSelector(o.selector);
 }
 
 /** A message on its way to one session: queued, or in flight under a packet id. */
@@ -90,6 +109,9 @@ export class Session {
   expiryTimer: NodeJS.Timeout | undefined;
   /** Messages dropped because the queue was full (reported in $SYS and presence). */
   dropped = 0;
+  /** Messages this client published and messages delivered to it (the device directory). */
+  messagesIn = 0;
+  messagesOut = 0;
   private lastPacketId = 0;
 
   constructor(

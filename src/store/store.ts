@@ -16,6 +16,8 @@ export interface StoredSubscription {
   retainAsPublished: boolean;
   retainHandling: 0 | 1 | 2;
   subscriptionId?: number;
+  /** Content filter text (docs/filters.md). */
+  selector?: string;
 }
 
 export interface StoredSession {

@@ -51,6 +51,11 @@ export interface HttpServer {
   ): void;
   /** Serve a plain HTTP request on exact `method` and `path` (query string ignored). */
   addRoute(method: string, path: string, handler: RouteHandler): void;
+  /**
+   * Serve plain HTTP requests on `method` for every path that starts with `prefix` (ending in "/")
+   * and has something after it; exact routes win. The handler reads the rest from req.url.
+   */
+  addPrefixRoute(method: string, prefix: string, handler: RouteHandler): void;
   listen(): Promise<Listener>;
 }
 
@@ -69,13 +74,16 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   const maxPayload = opts.maxPayload ?? DEFAULT_MAX_PAYLOAD;
   const endpoints = new Map<string, Endpoint>();
   const routes = new Map<string, Map<string, RouteHandler>>(); // path -> method -> handler
+  const prefixRoutes: Array<{ prefix: string; byMethod: Map<string, RouteHandler> }> = [];
 
   const server = opts.tls ? createHttps(secureContextOptions(opts.tls)) : createHttp();
   const sockets = trackSockets(server, secure ? ["connection", "secureConnection"] : ["connection"]);
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const path = pathOf(req.url);
-    const byMethod = routes.get(path);
+    const byMethod =
+      routes.get(path) ??
+      prefixRoutes.find((r) => path.length > r.prefix.length && path.startsWith(r.prefix))?.byMethod;
     const handler = byMethod?.get(req.method ?? "");
     if (handler) return runRoute(handler, req, res);
     if (byMethod) return reply(res, 405, { Allow: [...byMethod.keys()].join(", ") });
@@ -139,6 +147,14 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
         routes.set(path, byMethod);
       }
       byMethod.set(method.toUpperCase(), handler);
+    },
+    addPrefixRoute(method, prefix, handler) {
+      let route = prefixRoutes.find((r) => r.prefix === prefix);
+      if (!route) {
+        route = { prefix, byMethod: new Map() };
+        prefixRoutes.push(route);
+      }
+      route.byMethod.set(method.toUpperCase(), handler);
     },
     listen() {
       return listenServer(server, opts.host, opts.port, sockets);

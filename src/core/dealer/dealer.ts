@@ -128,6 +128,10 @@ export class Dealer {
   private readonly listeners: DealerEvents[] = [];
   private nextRegistrationId = 0;
   private nextInvocationId = 0;
+  /** Timeout (ms) of calls from protocols that cannot ask for one (config rpc.timeoutMs); 0 = none. */
+  defaultTimeoutMs = 30_000;
+  /** Calls one connection of those protocols may have pending (config rpc.maxPendingCalls). */
+  maxPendingCalls = 1000;
 
   /** Procedures served by the router itself; they win over every registration. */
   addInternal(procedure: string, fn: InternalProcedure): void {

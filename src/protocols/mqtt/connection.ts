@@ -6,6 +6,7 @@ import type { Principal } from "../../core/auth.js";
 import type { Logger } from "../../core/logger.js";
 import type { Message, QoS } from "../../core/message.js";
 import type { Router } from "../../core/router.js";
+import type { RpcBridge } from "../../core/rpc-bridge.js";
 import type {
   CloseReason,
   ConnectionInfo,
@@ -68,6 +69,10 @@ export class MqttConnection implements SessionConnection {
    * then checked against it before it is sent (the per-message read check).
    */
   readChecked = false;
+  /** This client as an RPC caller and callee (rpc.ts), from its first call or registration. */
+  rpc: RpcBridge | undefined;
+  /** Registering filters (`$rpc/<procedure>`) -> registration id. */
+  rpcRegistrations: Map<string, number> | undefined;
 
   private inAliases: Map<number, string> | undefined;
   private outAliases: Map<string, number> | undefined;
@@ -198,6 +203,7 @@ export class MqttConnection implements SessionConnection {
     switch (p.cmd) {
       case "publish":
         this.router.stats.messagesReceived++;
+        this.session!.messagesIn++;
         handlePublish(this, p);
         return;
       case "puback":
@@ -471,6 +477,10 @@ export class MqttConnection implements SessionConnection {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
     this.backlog = undefined;
+    // Registrations go; calls pending on this callee end with an error for their callers.
+    this.rpc?.leave();
+    this.rpc = undefined;
+    this.rpcRegistrations = undefined;
     if (wasConnected && this.session) {
       const will = this.will;
       this.will = undefined;

@@ -5,6 +5,7 @@ import {
   NO_PROPERTIES,
   remainingExpirySeconds,
 } from "../../core/message.js";
+import { expiresAtFromSeconds } from "../../core/metadata.js";
 import type { Properties, PublishPacket } from "./codec/packets.js";
 
 /** Core properties from a v5 PUBLISH (or will) property set. */
@@ -14,7 +15,8 @@ export function propertiesFromMqtt(p: Properties | undefined, now: number): Mess
   if (p.contentType !== undefined) out.contentType = p.contentType;
   if (p.correlationData !== undefined) out.correlationData = p.correlationData;
   if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic;
-  if (p.messageExpiryInterval !== undefined) out.expiresAt = now + p.messageExpiryInterval * 1000;
+  if (p.messageExpiryInterval !== undefined)
+    out.expiresAt = expiresAtFromSeconds(p.messageExpiryInterval, now);
   if (p.userProperties !== undefined) out.userProperties = p.userProperties;
   if (p.payloadFormatIndicator === 1) out.payloadIsUtf8 = true;
   return out;

@@ -298,3 +298,9 @@ function applyTopicAlias(
   }
   return props ?? {};
 }
+
+/** Sends `message` at QoS 0 to this client only, outside any subscription (RPC invocations). */
+export function sendDirect(c: MqttConnection, message: Message): void {
+  if (c.state !== "connected") return;
+  sendPublish(c, message, 0, false, undefined, undefined, false);
+}

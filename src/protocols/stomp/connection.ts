@@ -2,11 +2,13 @@
  * One STOMP network connection: the state machine that maps frames to core calls. The frame
  * handlers live in handlers/ (one per client frame type); MESSAGE encoding in outgoing.ts.
  */
+
 import { randomBytes } from "node:crypto";
 import type { Principal } from "../../core/auth.js";
 import type { Logger } from "../../core/logger.js";
 import { isExpired, type Message, type QoS } from "../../core/message.js";
 import type { Router } from "../../core/router.js";
+import type { RpcBridge } from "../../core/rpc-bridge.js";
 import type {
   CloseReason,
   ConnectionInfo,
@@ -104,6 +106,8 @@ export class StompConnection implements SessionConnection {
     return this.temps;
   }
   nextSubscriptionNumber = 0;
+  /** This connection as an RPC caller (rpc.ts), from its first call. */
+  rpc: RpcBridge | undefined;
   /** Set once this connection declared an exclusive queue (ownerGone walks every queue). */
   ownsQueues = false;
   private messageCounter = 0;
@@ -220,6 +224,7 @@ export class StompConnection implements SessionConnection {
     switch (f.command) {
       case "SEND":
         this.router.stats.messagesReceived++;
+        if (this.session) this.session.messagesIn++;
         handleSend(this, f);
         return;
       case "SUBSCRIBE":
@@ -370,6 +375,7 @@ export class StompConnection implements SessionConnection {
     for (let i = 0; i < subs.length; i++) {
       const s = subs[i]!;
       if (s.readChecked && !this.router.auth.authorize(this.principal!, "subscribe", message.topic)) continue;
+      if (s.selector !== undefined && !this.router.selectors.selects(s.selector, message)) continue;
       if (s.feedQueue) s.feedQueue.publish(message, { persistent: false });
       else sendTopicMessage(this, s, message);
     }
@@ -454,6 +460,8 @@ export class StompConnection implements SessionConnection {
     // Unacknowledged queue messages go back to their queues, flagged redelivered.
     if (this.subsById) for (const sub of [...this.subsById.values()]) closeSubscription(this, sub, false);
     if (this.ownsQueues) this.router.queues.ownerGone(this.id);
+    this.rpc?.leave();
+    this.rpc = undefined;
     if (wasConnected && this.session) this.router.detach(this.session, this);
   }
 

@@ -9,6 +9,7 @@
  * | `/amq/queue/name`               | an existing queue only                                       |
  * | `/temp-queue/x`                 | in `reply-to` of a SEND: a private reply queue of the sender |
  * | `/reply-queue/id`               | where replies to such a request are sent                     |
+ * | `/rpc/procedure`                | SEND: a call of the procedure (docs/rpc.md "STOMP")          |
  */
 import { dottedToFilter, dottedToTopic, topicToDotted } from "../../core/dotted-names.js";
 
@@ -16,7 +17,8 @@ export type Destination =
   | { kind: "topic"; name: string }
   | { kind: "queue"; name: string; mustExist: boolean }
   | { kind: "temp-queue"; name: string }
-  | { kind: "reply-queue"; name: string };
+  | { kind: "reply-queue"; name: string }
+  | { kind: "rpc"; name: string };
 
 export type ParsedDestination = Destination | { error: string };
 
@@ -27,6 +29,7 @@ const PREFIXES: Array<[string, (rest: string) => Destination]> = [
   ["/amq/queue/", (name) => ({ kind: "queue", name, mustExist: true })],
   ["/temp-queue/", (name) => ({ kind: "temp-queue", name })],
   ["/reply-queue/", (name) => ({ kind: "reply-queue", name })],
+  ["/rpc/", (name) => ({ kind: "rpc", name })],
 ];
 
 export function parseDestination(d: string): ParsedDestination {
@@ -40,7 +43,7 @@ export function parseDestination(d: string): ParsedDestination {
     return { error: `exchange in '${d}' not found: only /exchange/amq.topic/ is routed to the topic space` };
   }
   return {
-    error: `unknown destination '${d}': use /topic/, /queue/, /amq/queue/, /exchange/amq.topic/, /temp-queue/ or /reply-queue/`,
+    error: `unknown destination '${d}': use /topic/, /queue/, /amq/queue/, /exchange/amq.topic/, /temp-queue/, /reply-queue/ or /rpc/`,
   };
 }
 

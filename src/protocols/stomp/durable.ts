@@ -104,7 +104,7 @@ export class DurableSubscriptions {
   }
 
   /** Creates the subscription, or points an existing one at `filter` (a resubscribe may change it). */
-  ensure(name: string, filter: string, principal: Principal, readChecked: boolean): void {
+  ensure(name: string, filter: string, principal: Principal, readChecked: boolean, selector?: string): void {
     const queue = this.router.queues.find(name);
     if (!queue || queue.isDeleted) this.router.queues.declare(name, subscriptionQueue(this.router, true));
     const feed = this.feeds.get(name) ?? this.attach(name, false);
@@ -113,12 +113,17 @@ export class DurableSubscriptions {
     for (const old of [...session.subscriptions.keys()]) {
       if (old !== filter) this.router.unsubscribe(session, old);
     }
-    if (!session.subscriptions.has(filter)) {
+    // The content filter is the feed's router subscription's (docs/filters.md); kept in the store.
+    if (
+      !session.subscriptions.has(filter) ||
+      session.subscriptions.get(filter)!.options.selector !== selector
+    ) {
       this.router.subscribe(session, filter, {
         qos: 1,
         noLocal: false,
         retainAsPublished: false,
         retainHandling: 2,
+        ...(selector === undefined ? {} : { selector }),
       });
     }
   }

@@ -13,6 +13,7 @@
  * | any other header                     | userProperties (in order)   | User Properties     |
  */
 import { type Message, type MessageProperties, NO_PROPERTIES } from "../../core/message.js";
+import { correlationIdToBytes, correlationIdToText, expiresAtFromMs } from "../../core/metadata.js";
 import { escapeHeader, flattenHeader } from "./codec/escape.js";
 import type { Header, StompVersion } from "./codec/frame.js";
 import { destinationOfTopic } from "./destination.js";
@@ -85,7 +86,7 @@ export function propertiesFromSend(
         break;
       case "correlation-id":
         props ??= {};
-        props.correlationData = Buffer.from(value);
+        props.correlationData = correlationIdToBytes(value);
         break;
       case "reply-to": {
         const topic = resolveReplyTo(value);
@@ -110,7 +111,7 @@ export function propertiesFromSend(
         const ms = Number(value);
         if (value !== "" && Number.isFinite(ms) && ms >= 0) {
           props ??= {};
-          props.expiresAt = Math.min(props.expiresAt ?? Number.POSITIVE_INFINITY, now + ms);
+          props.expiresAt = Math.min(props.expiresAt ?? Number.POSITIVE_INFINITY, expiresAtFromMs(ms, now));
         }
         break;
       }
@@ -137,7 +138,7 @@ export function sharedMessageHeaders(message: Message, destination: string, vers
   let s = line("destination", destination, version);
   if (p.contentType !== undefined) s += line("content-type", p.contentType, version);
   if (p.correlationData !== undefined) {
-    s += line("correlation-id", p.correlationData.toString("utf8"), version);
+    s += line("correlation-id", correlationIdToText(p.correlationData), version);
   }
   if (p.responseTopic !== undefined) s += line("reply-to", destinationOfTopic(p.responseTopic), version);
   if (p.expiresAt !== undefined) s += line("expires", String(p.expiresAt), version);

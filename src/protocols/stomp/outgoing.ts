@@ -56,6 +56,7 @@ export function sendTopicMessage(c: StompConnection, sub: StompSubscription, mes
 /** A MESSAGE from a named queue (a /queue/ subscription, or the queue behind a topic subscription). */
 export function sendQueueMessage(c: StompConnection, sub: StompSubscription, d: QueueDelivery): void {
   c.router.stats.messagesSent++;
+  if (c.session) c.session.messagesOut++;
   const ackId = `${sub.number}-${d.tag}`;
   let head = `${sub.prefix}${ackId}\n`;
   if (sub.needsAck && c.version === "1.2") head += `ack:${ackId}\n`;

@@ -1,5 +1,7 @@
 /** One SUBSCRIBE of one STOMP connection, whatever serves it (the topic tree or a named queue). */
+
 import type { Consumer, NamedQueue } from "../../core/queues/index.js";
+import type { CompiledSelector } from "../../core/selector/compile.js";
 import { escapeHeader, flattenHeader } from "./codec/escape.js";
 import type { StompVersion } from "./codec/frame.js";
 
@@ -25,6 +27,8 @@ export class StompSubscription {
   durableQueue: string | undefined;
   /** A subscription only partly allowed by the ACL: each message's topic is checked before it is sent. */
   readChecked = false;
+  /** Content filter (`selector` header, docs/filters.md); checked per message in connection.deliver. */
+  selector: CompiledSelector | undefined;
   /** "MESSAGE\nsubscription:<id>\nmessage-id:" in this connection's escaping. */
   readonly prefix: string;
 

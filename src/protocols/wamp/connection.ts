@@ -4,9 +4,11 @@
  * class owns the state, the sending, and the three faces the core sees: a SessionConnection for
  * the Router (events), a Caller and a Callee for the Dealer.
  */
+
 import type { Principal } from "../../core/auth.js";
 import type { RpcPayload } from "../../core/dealer/index.js";
 import type { Message, QoS } from "../../core/message.js";
+import type { CompiledSelector } from "../../core/selector/compile.js";
 import type {
   CloseReason,
   ConnectionInfo,
@@ -61,6 +63,8 @@ export class WampConnection implements SessionConnection {
   readonly byFilter = new Map<string, WampSubscription[]>();
   /** Filters whose ACL scope is "some": each event is checked against the ACL. */
   partlyAllowed: Set<string> | undefined;
+  /** Content filters (subscribe option `filter`, docs/filters.md) by subscription id; created on first use. */
+  filters: Map<number, CompiledSelector> | undefined;
   /** Events dropped because the client read too slowly. */
   dropped = 0;
   private helloTimer: NodeJS.Timeout | undefined;
@@ -227,6 +231,8 @@ export class WampConnection implements SessionConnection {
     for (let i = 0; i < subs.length; i++) {
       const ws = subs[i]!;
       if (!ws.accepts(info.uri)) continue;
+      const sel = this.filters?.get(ws.id);
+      if (sel !== undefined && !this.ctx.router.selectors.selects(sel, message)) continue;
       if (ws.history !== undefined)
         this.ctx.subscriptions.record(ws, message, info.publication, eventPayload(info, message));
       this.sendBytes(encodeEvent(message, info, ws, this.serializer, retain));

@@ -6,6 +6,7 @@ import { type PublishPacket, RAW, ReasonCode } from "../codec/packets.js";
 import type { MqttConnection } from "../connection.js";
 import { propertiesFromMqtt } from "../message-mapping.js";
 import { seedEncoded } from "../outgoing.js";
+import { handleRpcPublish, isRpcTopic } from "../rpc.js";
 
 const ACK_PUBACK = 0x40;
 const ACK_PUBREC = 0x50;
@@ -63,6 +64,14 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
   if (props?.payloadFormatIndicator === 1 && !isValidUtf8(p.payload)) {
     if (p.qos === 0) return c.protocolError(ReasonCode.PayloadFormatInvalid, "payload is not valid UTF-8");
     return ack(c, p, ReasonCode.PayloadFormatInvalid, "payload is not valid UTF-8");
+  }
+
+  // `$rpc/...` is a call, `$rpc-reply/...` a callee's answer: not routed to subscribers (docs/rpc.md).
+  if (isRpcTopic(topic)) {
+    if (p.qos === 2 && session.incomingQos2.has(p.packetId!)) return ack(c, p, ReasonCode.Success);
+    const [code, reason] = handleRpcPublish(c, p, topic);
+    if (p.qos === 2 && code < 0x80) session.incomingQos2.add(p.packetId!);
+    return ack(c, p, code, reason);
   }
 
   if (!c.router.auth.authorize(c.principal!, "publish", topic)) {

@@ -94,9 +94,13 @@ export async function handleConnect(c: StompConnection, f: StompFrame): Promise<
   }
   c.principal = { ...result.principal, clientId: c.id };
   c.info.username = result.principal.username;
-  c.clientName = header(f, "client-id") ?? result.principal.username ?? "";
+  const clientIdHeader = header(f, "client-id");
+  c.clientName = clientIdHeader ?? result.principal.username ?? "";
 
-  const { session } = c.router.attach(c.id, "stomp", true, 0, c);
+  // A `client-id` is the client's identity in the one client-id space of every protocol: a second
+  // connection with it (STOMP, MQTT, ...) takes over, as it does in MQTT (docs/metadata.md "Client ids").
+  const routerId = clientIdHeader !== undefined && clientIdHeader !== "" ? clientIdHeader : c.id;
+  const { session } = c.router.attach(routerId, "stomp", true, 0, c);
   c.session = session;
   c.state = "connected";
   const headers: Array<[string, string]> = [];

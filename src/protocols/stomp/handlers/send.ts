@@ -10,6 +10,7 @@ import type { StompConnection } from "../connection.js";
 import { filterOf, parseDestination, REPLY_PREFIX, replyTopic, topicOf } from "../destination.js";
 import { required, StompFrameError } from "../errors.js";
 import { propertiesFromSend } from "../message-mapping.js";
+import { sendCall } from "../rpc.js";
 import { ensureTempQueue } from "./temp-queue.js";
 
 /** Topic levels allowed in a destination (MQTT's default limit). */
@@ -41,6 +42,7 @@ export function handleSend(c: StompConnection, f: StompFrame): void {
     c.router.publish(message);
     return;
   }
+  if (d.kind === "rpc") return sendCall(c, d.name, f.body, mapped.properties, mapped.persistent);
   if (d.kind === "temp-queue") {
     throw new StompFrameError("bad destination", `${destination} is only valid in a reply-to header`);
   }

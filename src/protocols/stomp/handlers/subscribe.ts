@@ -5,6 +5,8 @@
  */
 import { subscribeScope } from "../../../core/auth.js";
 import { QueueError } from "../../../core/queues/index.js";
+import { type CompiledSelector, compileSelector } from "../../../core/selector/compile.js";
+import { SelectorError } from "../../../core/selector/lexer.js";
 import { validateTopicFilter } from "../../../core/topic.js";
 import { header, type StompFrame } from "../codec/index.js";
 import type { StompConnection } from "../connection.js";
@@ -46,6 +48,8 @@ export function handleSubscribe(c: StompConnection, f: StompFrame): void {
   const durable = header(f, "durable") === "true" || header(f, "persistent") === "true";
   const d = parseDestination(destination);
   if ("error" in d) throw new StompFrameError("bad destination", d.error);
+  const selectorText = header(f, "selector");
+  const selector = selectorText === undefined ? undefined : compileFilter(selectorText);
   const number = ++c.nextSubscriptionNumber;
   const principal = c.principal!;
 
@@ -65,13 +69,14 @@ export function handleSubscribe(c: StompConnection, f: StompFrame): void {
     sub.readChecked = scope === "some";
     if (kind === "durable") {
       const name = c.durable.queueName(c.clientName, id);
-      c.durable.ensure(name, filter, principal, sub.readChecked);
+      c.durable.ensure(name, filter, principal, sub.readChecked, selectorText);
       sub.durableQueue = name;
       register(c, sub);
       consume(c, sub, name, prefetch);
       return;
     }
     sub.filter = filter;
+    sub.selector = selector;
     if (kind === "topic-acked") {
       sub.feedQueue = c.router.queues.declare(`stomp-subscription-${c.id}-${number}`, {
         ...subscriptionQueue(c.router, false),
@@ -96,6 +101,9 @@ export function handleSubscribe(c: StompConnection, f: StompFrame): void {
   }
   if (d.kind !== "queue") {
     throw new StompFrameError("bad destination", `cannot subscribe to '${destination}'`);
+  }
+  if (selector !== undefined) {
+    throw new StompFrameError("selector not supported", "selectors apply to /topic/ subscriptions only");
   }
   if (!c.router.auth.authorize(principal, "subscribe", queueAclName(d.name))) {
     throw new StompFrameError("access refused", `not authorized to subscribe to '${destination}'`);
@@ -144,4 +152,14 @@ function parsePrefetch(value: string | undefined): number {
     );
   }
   return Number(value);
+}
+
+/** The `selector` header compiled (cached per text), or an ERROR frame with the position. */
+function compileFilter(text: string): CompiledSelector {
+  try {
+    return compileSelector(text);
+  } catch (err) {
+    if (err instanceof SelectorError) throw new StompFrameError("invalid selector", err.message);
+    throw err;
+  }
 }

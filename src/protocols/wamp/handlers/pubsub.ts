@@ -8,6 +8,8 @@
 import { subscribeScope } from "../../../core/auth.js";
 import type { RecipientFilter } from "../../../core/recipients.js";
 import { authIdOf, authRoleOf } from "../../../core/recipients.js";
+import { type CompiledSelector, compileSelector } from "../../../core/selector/compile.js";
+import { SelectorError } from "../../../core/selector/lexer.js";
 import {
   type Dict,
   isId,
@@ -40,6 +42,22 @@ export function handleSubscribe(conn: WampConnection, [, request, options, topic
   }
   if (!validTopic(conn, topic, match))
     return conn.sendError(MessageType.SUBSCRIBE, request, WampError.invalidUri);
+  let selector: CompiledSelector | undefined;
+  if (options.filter !== undefined) {
+    if (typeof options.filter !== "string") {
+      return conn.sendError(MessageType.SUBSCRIBE, request, WampError.invalidArgument, {
+        args: ["filter must be a string"],
+      });
+    }
+    try {
+      selector = compileSelector(options.filter);
+    } catch (err) {
+      if (!(err instanceof SelectorError)) throw err;
+      return conn.sendError(MessageType.SUBSCRIBE, request, WampError.invalidArgument, {
+        args: [`invalid filter: ${err.message}`],
+      });
+    }
+  }
   const ctx = conn.ctx;
   const scope = subscribeScope(
     ctx.router.auth,
@@ -62,6 +80,11 @@ export function handleSubscribe(conn: WampConnection, [, request, options, topic
       conn.partlyAllowed.add(sub.filter);
     }
   }
+  // A subscription's filter is this session's: subscribing again replaces (or removes) it.
+  if (selector !== undefined) {
+    conn.filters ??= new Map();
+    conn.filters.set(sub.id, selector);
+  } else conn.filters?.delete(sub.id);
   // SUBSCRIBED first: a meta event about this very subscription may reach this session.
   conn.send([MessageType.SUBSCRIBED, request, sub.id]);
   if (isNew) {
@@ -77,6 +100,8 @@ function sendRetained(conn: WampConnection, sub: WampSubscription): void {
   const partly = conn.partlyAllowed?.has(sub.filter) === true;
   conn.ctx.router.retainedMatching(sub.filter, (m) => {
     if (partly && !auth.authorize(conn.principal!, "subscribe", m.topic)) return;
+    const sel = conn.filters?.get(sub.id);
+    if (sel !== undefined && !conn.ctx.router.selectors.selects(sel, m)) return;
     const info = eventInfo(m);
     if (sub.accepts(info.uri)) conn.sendBytes(encodeEvent(m, info, sub, conn.serializer, true));
   });
@@ -95,6 +120,7 @@ export function unsubscribe(conn: WampConnection, sub: WampSubscription): void {
   const ctx = conn.ctx;
   const session = conn.session;
   conn.subscriptions.delete(sub.id);
+  conn.filters?.delete(sub.id);
   const list = conn.byFilter.get(sub.filter);
   if (list !== undefined) {
     const i = list.indexOf(sub);
@@ -148,6 +174,7 @@ export function handlePublish(
   }
   const info = setEventInfo(m, argsOf(args, kwargs), publisher);
   ctx.router.stats.messagesReceived++;
+  session.messagesIn++;
   ctx.router.publish(m);
   if (ack) conn.send([MessageType.PUBLISHED, request, info.publication]);
 }
