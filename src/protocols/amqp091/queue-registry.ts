@@ -82,6 +82,19 @@ export class QueueRegistry {
     return this.prefix + name;
   }
 
+  /**
+   * Queue names starting with "$" belong to the broker itself (XMPP offline storage and rosters,
+   * STOMP durable subscriptions): AMQP clients may not declare, open, purge or delete them.
+   */
+  private checkName(name: string): void {
+    if (name.startsWith("$")) {
+      throw new AmqpError(
+        ReplyCode.AccessRefused,
+        `queue name '${name}' is reserved: names starting with '$' belong to the broker`,
+      );
+    }
+  }
+
   /** The client's name of a queue of this vhost. */
   external(queue: NamedQueue | string): string {
     const name = typeof queue === "string" ? queue : queue.name;
@@ -98,6 +111,7 @@ export class QueueRegistry {
     let name = d.name;
     if (name.includes(SEP))
       throw new AmqpError(ReplyCode.PreconditionFailed, "queue names may not contain U+001F");
+    this.checkName(name);
     if (d.passive) {
       if (name === "") throw new AmqpError(ReplyCode.NotFound, `no queue '' in vhost '${this.vhost}'`);
       const q = this.lookup(name, d.owner);
@@ -158,6 +172,7 @@ export class QueueRegistry {
   }
 
   delete(external: string, ifUnused: boolean, ifEmpty: boolean, owner: string): number {
+    this.checkName(external);
     const name = this.internal(external);
     const q = this.router.queues.find(name);
     // Deleting a queue that does not exist succeeds (RabbitMQ makes queue.delete idempotent).
@@ -168,11 +183,13 @@ export class QueueRegistry {
   }
 
   purge(name: string, owner: string): number {
+    this.checkName(name);
     return this.wrap(() => this.router.queues.purge(this.internal(name), owner));
   }
 
   /** This vhost's queue `name` (the client's name), or 404 / 405. */
   lookup(name: string, owner: string): NamedQueue {
+    this.checkName(name);
     return this.wrap(() => this.router.queues.lookup(this.internal(name), owner));
   }
 
@@ -272,7 +289,7 @@ export class QueueRegistry {
     // A queue dead-lettering into itself would loop (RabbitMQ drops such cycles unless rejected).
     const exclude = e.reason === "rejected" ? undefined : e.queue;
     if (ex) this.exchanges.route(ex, routingKey, headers, copy, exclude);
-    else if (this.internal(routingKey) !== exclude) {
+    else if (!routingKey.startsWith("$") && this.internal(routingKey) !== exclude) {
       // The default exchange: the routing key names the queue.
       this.exchanges.publishToQueue(this.internal(routingKey), copy, {
         routed: 0,

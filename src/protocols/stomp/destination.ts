@@ -37,7 +37,13 @@ export function parseDestination(d: string): ParsedDestination {
     if (!d.startsWith(prefix)) continue;
     const rest = d.slice(prefix.length);
     if (rest.length === 0) return { error: `destination '${d}' has no name after ${prefix}` };
-    return make(rest);
+    const dest = make(rest);
+    // Queues whose names start with "$" are the broker's own (XMPP offline storage, durable
+    // subscriptions): a STOMP client may not read or fill them by name.
+    if (dest.kind === "queue" && rest.startsWith("$")) {
+      return { error: `queue name '${rest}' is reserved: names starting with '$' belong to the broker` };
+    }
+    return dest;
   }
   if (d.startsWith("/exchange/")) {
     return { error: `exchange in '${d}' not found: only /exchange/amq.topic/ is routed to the topic space` };

@@ -88,7 +88,9 @@ export function route(
     // The default exchange: every queue is bound to it by its name (amqp0-9-1.xml "default exchange").
     result = { routed: 0, refused: false, stored: false };
     if (routingKey.startsWith(REPLY_TO_PREFIX)) deliverReply(adapter.replyTo, routingKey, message, result);
-    else vh.exchanges.publishToQueue(vh.queues.internal(routingKey), message, result);
+    // "$" queues are the broker's own (queue-registry.ts): not reachable through the default exchange.
+    else if (!routingKey.startsWith("$"))
+      vh.exchanges.publishToQueue(vh.queues.internal(routingKey), message, result);
   }
   if (result.routed === 0 && mandatory) {
     ch.sendReturn(ReplyCode.NoRoute, "NO_ROUTE", ex?.name ?? "", routingKey, message);
