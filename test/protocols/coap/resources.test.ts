@@ -1,11 +1,14 @@
 /** Resources: /.well-known/core, the /ps collection (discovery, create, delete), /rpc, conditional GET/PUT. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import autobahn from "autobahn";
 import type coap from "coap";
 import { CON, Code, Opt } from "../../../src/protocols/coap/codec/constants.js";
 import { findOption } from "../../../src/protocols/coap/codec/message.js";
 import { startTestBroker, type TestBroker } from "../../helpers/broker.js";
 import { collect, connect, endClient } from "../../helpers/mqtt-client.js";
+import { joinAutobahn, VARIANTS } from "../../helpers/wamp.js";
+import { mqttCallee } from "../mqtt/rpc-helpers.js";
 import { buildRequest, closeAgent, coapRequest, newAgent, RawCoap } from "./helpers.js";
 
 async function withClient(fn: (b: TestBroker, agent: coap.Agent) => Promise<void>): Promise<void> {
@@ -282,24 +285,98 @@ test(
     }),
 );
 
-test(
-  "routed RPC: POST /rpc/<procedure> is 5.01 with a diagnostic until the Dealer lands",
-  { timeout: 15_000 },
-  () =>
-    withClient(async (b, agent) => {
-      const r = await coapRequest({
+test("routed RPC: POST /rpc/<procedure> calls a WAMP callee and an MQTT 5 callee", { timeout: 20_000 }, () =>
+  withClient(async (b, agent) => {
+    const wamp = await joinAutobahn(b, VARIANTS[0]!);
+    const mqttCallee5 = await mqttCallee(b.mqttUrl, "com.mqtt.echo", (payload) => ({
+      payload: Buffer.concat([Buffer.from("echo:"), payload]),
+      contentType: "text/plain",
+    }));
+    try {
+      await wamp.session.register("com.example.add", (args: number[]) => args[0]! + args[1]!);
+      const sum = await coapRequest({
         agent,
         port: b.coapPort,
         method: "POST",
         pathname: "/rpc/com.example.add",
-        payload: "[1,2]",
+        payload: '{"args": [2, 3]}',
+        contentFormat: "application/json",
       });
-      assert.equal(r.code, "5.01");
-      assert.match(r.payload.toString(), /Dealer/);
+      assert.equal(sum.code, "2.05");
+      assert.equal(sum.headers["Content-Format"], "application/json");
+      assert.equal(sum.payload.toString(), "5");
+      const slashes = await coapRequest({
+        agent,
+        port: b.coapPort,
+        method: "POST",
+        pathname: "/rpc/com/example/add",
+        payload: '{"args": [4, 5]}',
+        contentFormat: "application/json",
+      });
+      assert.equal(slashes.payload.toString(), "9", "path segments join with dots");
+      const echo = await coapRequest({
+        agent,
+        port: b.coapPort,
+        method: "POST",
+        pathname: "/rpc/com.mqtt.echo",
+        payload: "hi",
+        contentFormat: "text/plain",
+      });
+      assert.equal(echo.code, "2.05");
+      assert.equal(echo.payload.toString(), "echo:hi");
+      const missing = await coapRequest({
+        agent,
+        port: b.coapPort,
+        method: "POST",
+        pathname: "/rpc/com.none",
+      });
+      assert.equal(missing.code, "4.04");
+      assert.deepEqual(JSON.parse(missing.payload.toString()), { error: "wamp.error.no_such_procedure" });
+      await wamp.session.register("com.example.fail", () => {
+        throw new autobahn.Error("com.example.bad_input", ["no"]);
+      });
+      const failed = await coapRequest({
+        agent,
+        port: b.coapPort,
+        method: "POST",
+        pathname: "/rpc/com.example.fail",
+      });
+      assert.equal(failed.code, "5.00");
+      assert.deepEqual(JSON.parse(failed.payload.toString()), {
+        error: "com.example.bad_input",
+        args: ["no"],
+      });
       const get = await coapRequest({ agent, port: b.coapPort, pathname: "/rpc/com.example.add" });
       assert.equal(get.code, "4.05");
-    }),
+    } finally {
+      await wamp.close();
+      await endClient(mqttCallee5.client);
+    }
+  }),
 );
+
+test("routed RPC: a callee that never answers ends in 5.04, one that leaves in 5.02", {
+  timeout: 20_000,
+}, async () => {
+  const b = await startTestBroker({ config: (c) => (c.rpc.timeoutMs = 300) });
+  const agent = newAgent();
+  const wamp = await joinAutobahn(b, VARIANTS[0]!);
+  try {
+    await wamp.session.register("com.slow", () => new Promise(() => {}));
+    const slow = await coapRequest({ agent, port: b.coapPort, method: "POST", pathname: "/rpc/com.slow" });
+    assert.equal(slow.code, "5.04");
+    const leaving = await joinAutobahn(b, VARIANTS[0]!);
+    await leaving.session.register("com.leaving", () => new Promise(() => {}));
+    const pending = coapRequest({ agent, port: b.coapPort, method: "POST", pathname: "/rpc/com.leaving" });
+    await new Promise((r) => setTimeout(r, 100));
+    await leaving.close();
+    assert.equal((await pending).code, "5.02");
+  } finally {
+    await wamp.close();
+    closeAgent(agent);
+    await b.close();
+  }
+});
 
 function retainedOn(b: TestBroker, topic: string): string | undefined {
   let v: string | undefined;

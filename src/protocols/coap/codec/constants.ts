@@ -45,6 +45,7 @@ export const Code = {
   TooManyRequests: code(4, 29),
   InternalServerError: code(5, 0),
   NotImplemented: code(5, 1),
+  BadGateway: code(5, 2),
   ServiceUnavailable: code(5, 3),
   GatewayTimeout: code(5, 4),
   ProxyingNotSupported: code(5, 5),
