@@ -13,6 +13,8 @@ import type { Logger } from "./core/logger.js";
 import { Router } from "./core/router.js";
 import { SysPublisher } from "./core/sys-topics.js";
 import { sniffAmqp } from "./protocols/amqp-common/sniff.js";
+import { Amqp10Adapter } from "./protocols/amqp10/adapter.js";
+import { amqp10OptionsFrom } from "./protocols/amqp10/options.js";
 import { Amqp091Adapter } from "./protocols/amqp091/adapter.js";
 import { amqp091OptionsFrom } from "./protocols/amqp091/options.js";
 import { MqttAdapter } from "./protocols/mqtt/adapter.js";
@@ -87,8 +89,9 @@ export async function startBroker(
 
   // AMQP: one listener per port for every AMQP version; the protocol header picks the adapter.
   const amqp091 = new Amqp091Adapter(router, amqp091OptionsFrom(config), log);
+  const amqp10 = new Amqp10Adapter(router, amqp10OptionsFrom(config), log, config.amqp.memoryHighWatermark);
   const acceptAmqp = sniffAmqp({
-    protocols: [amqp091.protocol],
+    protocols: [amqp091.protocol, ...amqp10.protocols],
     preferred: amqp091.protocol.header,
     timeoutMs: config.amqp.handshakeTimeoutMs,
   });
@@ -177,6 +180,7 @@ export async function startBroker(
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
     amqp091.close();
+    amqp10.close();
     await router.close();
     await store.close();
     throw err;
@@ -192,8 +196,15 @@ export async function startBroker(
       // MQTT 5 clients get DISCONNECT 0x8B; every connection is ended and flushed before the
       // listeners go away, then the store commits what is left.
       await router.close();
-      await Promise.all([mqtt.drained(1000), stomp.drained(1000), wamp.drained(1000), amqp091.drained(1000)]);
+      await Promise.all([
+        mqtt.drained(1000),
+        stomp.drained(1000),
+        wamp.drained(1000),
+        amqp091.drained(1000),
+        amqp10.drained(1000),
+      ]);
       amqp091.close();
+      amqp10.close();
       await Promise.all(listeners.map((l) => l.close()));
       await store.close();
     })();
