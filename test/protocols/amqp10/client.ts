@@ -69,8 +69,14 @@ export function receiver(conn: rhea.Connection, opts: rhea.ReceiverOptions | str
   return new Promise((resolve, reject) => {
     const r = conn.open_receiver(opts);
     const inbox = new Inbox(r);
-    r.once("receiver_open", () => resolve(inbox));
-    r.once("receiver_error", (ctx) => reject(ctx.receiver?.error ?? new Error("receiver error")));
+    let failed = false;
+    // A refused attach is an attach with a null source followed by a detach with the error
+    // (part 2 §2.6.3): wait briefly for that detach before calling the link open.
+    r.once("receiver_open", () => setTimeout(() => failed || resolve(inbox), 30));
+    r.once("receiver_error", (ctx) => {
+      failed = true;
+      reject(ctx.receiver?.error ?? new Error("receiver error"));
+    });
   });
 }
 
