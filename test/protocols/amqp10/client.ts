@@ -24,9 +24,9 @@ export function connect(port: number, opts: OpenOptions = {}): Promise<rhea.Conn
       host: "127.0.0.1",
       port,
       reconnect: false,
-      username: opts.username,
+      // rhea speaks SASL only when given a user name: "anonymous" without a password is ANONYMOUS.
+      username: opts.username ?? (opts.noSasl ? undefined : "anonymous"),
       password: opts.password,
-      sasl_mechanisms: opts.noSasl ? {} : undefined,
       idle_time_out: opts.idleTimeoutMs,
       max_frame_size: opts.maxFrameSize,
     } as rhea.ConnectionOptions);
