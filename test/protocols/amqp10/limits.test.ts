@@ -1,9 +1,15 @@
-/** Backpressure and shutdown: no credit under the memory alarm; broker shutdown closes with amqp:connection:forced. */
+/** Backpressure, shutdown and TLS: no credit under the memory alarm; shutdown is amqp:connection:forced; AMQPS. */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import rhea from "rhea";
 import { AMQP_HEADER, P } from "../../../src/protocols/amqp10/codec/frames.js";
 import { bool, described, list, NULL, str, uint } from "../../../src/protocols/amqp10/codec/types.js";
 import { startTestBroker } from "../../helpers/broker.js";
+import { hasOpenssl, selfSignedCert } from "../../transports/helpers.js";
+import { closeConn, receiver, send, sender } from "./client.js";
 import { conditionOf, RawAmqp10 } from "./raw-client.js";
 
 async function rawSender(port: number, address: string): Promise<RawAmqp10> {
@@ -54,4 +60,45 @@ test("broker shutdown closes AMQP 1.0 connections with amqp:connection:forced", 
   c.frame(0, P.close, []);
   await closing;
   c.end();
+});
+
+const skip = hasOpenssl() || process.env.CI === "true" ? false : "openssl command not found";
+
+test("AMQPS: AMQP 1.0 over TLS on amqp.tlsPort (the shared sniffer)", { timeout: 30_000, skip }, async () => {
+  const creds = selfSignedCert();
+  const dir = mkdtempSync(join(tmpdir(), "sb-amqp10s-"));
+  writeFileSync(join(dir, "c.pem"), creds.cert);
+  writeFileSync(join(dir, "k.pem"), creds.key);
+  const b = await startTestBroker({
+    config: (cfg) => {
+      cfg.tls.cert = join(dir, "c.pem");
+      cfg.tls.key = join(dir, "k.pem");
+      cfg.amqp.tlsPort = 0;
+      cfg.mqtt.tlsPort = "off";
+    },
+  });
+  const container = rhea.create_container({ id: "tls-test" });
+  try {
+    const conn = await new Promise<rhea.Connection>((resolve, reject) => {
+      const c = container.connect({
+        host: "localhost",
+        port: b.handle.ports.amqps!,
+        transport: "tls",
+        ca: [creds.cert],
+        username: "anonymous",
+        reconnect: false,
+      } as rhea.ConnectionOptions);
+      c.once("connection_open", () => resolve(c));
+      c.once("disconnected", (ctx) => reject(ctx.error ?? new Error("disconnected")));
+    });
+    const inbox = await receiver(conn, "/queue/secure");
+    const s = await sender(conn, "/queue/secure");
+    await send(s, { body: "secure" });
+    const [m] = await inbox.take(1);
+    assert.equal(m!.message.body, "secure");
+    await closeConn(conn);
+  } finally {
+    await b.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
