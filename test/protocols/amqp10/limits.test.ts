@@ -102,3 +102,37 @@ test("AMQPS: AMQP 1.0 over TLS on amqp.tlsPort (the shared sniffer)", { timeout:
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** Everyone may do everything except touch topics under secret/ and the queue "private". */
+const noSecrets = {
+  async authenticate(c: { username?: string; clientId: string; protocol: string }) {
+    return {
+      ok: true as const,
+      principal: { username: c.username, clientId: c.clientId, protocol: c.protocol, anonymous: false },
+    };
+  },
+  authorize(_p: unknown, _action: string, topic: string): boolean {
+    return !topic.startsWith("secret") && topic !== "#" && topic !== "$queue/private";
+  },
+};
+
+test("ACL: attach to a denied topic or queue is amqp:unauthorized-access; the anonymous relay rejects per message", {
+  timeout: 10_000,
+}, async () => {
+  const b = await startTestBroker({ auth: noSecrets });
+  const { connect, errorOf } = await import("./client.js");
+  const conn = await connect(b.amqpPort);
+  try {
+    assert.equal((await errorOf(sender(conn, "/topic/secret.plans"))).condition, "amqp:unauthorized-access");
+    assert.equal((await errorOf(receiver(conn, "/topic/secret.#"))).condition, "amqp:unauthorized-access");
+    assert.equal((await errorOf(receiver(conn, "/queue/private"))).condition, "amqp:unauthorized-access");
+    const relay = await sender(conn, { target: {} } as never);
+    const r = await send(relay, { to: "/topic/secret.x", body: "no" });
+    assert.equal(r.outcome, "rejected");
+    const ok = await send(relay, { to: "/topic/public.x", body: "yes" });
+    assert.equal(ok.outcome, "accepted");
+  } finally {
+    await closeConn(conn);
+    await b.close();
+  }
+});
