@@ -49,6 +49,8 @@ export class Amqp10Session {
   private acceptFirst = -1;
   private acceptLast = -1;
   private flowDue = false;
+  /** Durable deliveries received, accepted once the store commit covering them is done. */
+  private awaitingCommit: number[] = [];
 
   constructor(
     readonly conn: Amqp10Connection,
@@ -306,8 +308,10 @@ export class Amqp10Session {
     const id = link.partialId;
     const now = Date.now();
     let outcome: AmqpValue | undefined;
+    let durable = false;
     try {
       const m = decodeMessage(bytes, now);
+      durable = m.durable;
       const message = createMessage(
         "",
         m.payload,
@@ -325,11 +329,40 @@ export class Amqp10Session {
       outcome = rejected(Cond.decodeError, err.message);
     }
     if (link.partialSettled) return;
-    if (outcome === undefined) this.accept(id);
+    if (outcome === undefined && durable) this.acceptAfterCommit(id);
+    else if (outcome === undefined) this.accept(id);
     else {
       this.flushAccepts();
       this.send(P.disposition, [bool(true), uint(id), uint(id), bool(true), outcome]);
     }
+  }
+
+  /**
+   * A durable message is accepted once the store has committed it (at least once across a crash, as
+   * 0-9-1 publisher confirms): one commit per tick covers every such delivery of the session.
+   */
+  private acceptAfterCommit(id: number): void {
+    this.awaitingCommit.push(id);
+    if (this.awaitingCommit.length > 1) return;
+    process.nextTick(() => {
+      // The ids taken now are exactly those written before this commit() call.
+      const ids = this.awaitingCommit;
+      this.awaitingCommit = [];
+      this.conn.router.store.commit().then(
+        () => {
+          if (this.released || this.ending) return;
+          this.conn.stream.cork();
+          for (const i of ids) this.accept(i);
+          this.flushAccepts();
+          this.conn.stream.uncork();
+        },
+        (err: unknown) => {
+          if (this.released || this.ending) return;
+          const state = rejected(Cond.internalError, `store commit failed: ${String(err)}`);
+          for (const i of ids) this.send(P.disposition, [bool(true), uint(i), uint(i), bool(true), state]);
+        },
+      );
+    });
   }
 
   private accept(id: number): void {
