@@ -14,6 +14,8 @@ import type { Logger } from "./core/logger.js";
 import { Router } from "./core/router.js";
 import { SysPublisher } from "./core/sys-topics.js";
 import { sniffAmqp } from "./protocols/amqp-common/sniff.js";
+import { Amqp10Adapter } from "./protocols/amqp10/adapter.js";
+import { amqp10OptionsFrom } from "./protocols/amqp10/options.js";
 import { Amqp091Adapter } from "./protocols/amqp091/adapter.js";
 import { amqp091OptionsFrom } from "./protocols/amqp091/options.js";
 import { CoapAdapter } from "./protocols/coap/adapter.js";
@@ -99,8 +101,9 @@ export async function startBroker(
 
   // AMQP: one listener per port for every AMQP version; the protocol header picks the adapter.
   const amqp091 = new Amqp091Adapter(router, amqp091OptionsFrom(config), log);
+  const amqp10 = new Amqp10Adapter(router, amqp10OptionsFrom(config), log, config.amqp.memoryHighWatermark);
   const acceptAmqp = sniffAmqp({
-    protocols: [amqp091.protocol],
+    protocols: [amqp091.protocol, ...amqp10.protocols],
     preferred: amqp091.protocol.header,
     timeoutMs: config.amqp.handshakeTimeoutMs,
   });
@@ -226,6 +229,7 @@ export async function startBroker(
     coap?.close();
     await Promise.all(listeners.map((l) => l.close()));
     amqp091.close();
+    amqp10.close();
     await router.close();
     await store.close();
     throw err;
@@ -247,8 +251,10 @@ export async function startBroker(
         wamp.drained(1000),
         amqp091.drained(1000),
         xmpp?.drained(1000),
+        amqp10.drained(1000),
       ]);
       amqp091.close();
+      amqp10.close();
       coap?.close();
       await Promise.all(listeners.map((l) => l.close()));
       await store.close();

@@ -117,7 +117,8 @@ export async function startAmqpBroker(name: AmqpBrokerName, port: number, core: 
     join(dir, "rabbitmq.conf"),
     `listeners.tcp.default = 127.0.0.1:${port}\nloopback_users = none\n`,
   );
-  writeFileSync(join(dir, "enabled_plugins"), "[].\n");
+  // The AMQP 1.0 plugin: the AMQP 1.0 scenarios (gen10.ts) run on the same node and port.
+  writeFileSync(join(dir, "enabled_plugins"), "[rabbitmq_amqp1_0].\n");
   const epmdPort = String(port + 1000);
   const env = {
     ...process.env,

@@ -10,10 +10,27 @@ import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { max, median, min } from "../stats.js";
 import { type AmqpBroker, type AmqpBrokerName, RABBITMQ_SERVER, startAmqpBroker } from "./brokers.js";
-import type { ScenarioId } from "./gen.js";
+import type { ScenarioId as Scenario091Id } from "./gen.js";
+import type { Scenario10Id } from "./gen10.js";
 
-const ALL: ScenarioId[] = ["no-ack", "manual-ack", "confirms", "fanout16", "latency", "idle"];
+type ScenarioId = Scenario091Id | Scenario10Id;
+const ALL: ScenarioId[] = [
+  "no-ack",
+  "manual-ack",
+  "confirms",
+  "fanout16",
+  "latency",
+  "idle",
+  "amqp10-presettled",
+  "amqp10-unsettled",
+  "amqp10-fanout16",
+  "amqp10-stall",
+];
 const TARGET: Record<ScenarioId, string> = {
+  "amqp10-presettled": "≥ 2×",
+  "amqp10-unsettled": "≥ 2×",
+  "amqp10-fanout16": "≥ 2×",
+  "amqp10-stall": "bounded",
   "no-ack": "≥ 2×",
   "manual-ack": "≥ 2×",
   confirms: "≥ 2×",
@@ -43,7 +60,15 @@ interface Run {
 function gen(s: ScenarioId, b: AmqpBroker): Run {
   const stdout = execFileSync(
     "taskset",
-    ["-c", "0", process.execPath, "dist/bench/amqp/gen.js", s, String(b.port), String(b.pid)],
+    [
+      "-c",
+      "0",
+      process.execPath,
+      `dist/bench/amqp/${s.startsWith("amqp10-") ? "gen10" : "gen"}.js`,
+      s,
+      String(b.port),
+      String(b.pid),
+    ],
     {
       encoding: "utf8",
       timeout: 120_000,
@@ -77,7 +102,7 @@ for (let r = 0; r < rounds; r++) {
 }
 
 const lines = [
-  `AMQP 0-9-1, ${rounds} interleaved rounds, 64-byte bodies; brokers on core 1, generator on core 0.`,
+  `AMQP 0-9-1 and 1.0 (RabbitMQ: rabbitmq_amqp1_0), ${rounds} interleaved rounds, 64-byte bodies; brokers on core 1, generator on core 0.`,
   "",
   "| scenario | unit | Switchboard median (min–max) | RabbitMQ median (min–max) | Switchboard / RabbitMQ | target |",
   "| --- | --- | --- | --- | --- | --- |",

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import rhea from "rhea";
 import { header } from "../../src/protocols/stomp/codec/frame.js";
 import { startTestBroker } from "../helpers/broker.js";
 import { RawStomp } from "../helpers/raw-stomp.js";
@@ -53,6 +54,29 @@ test("STOMP: '$' queue names are refused with an ERROR", { timeout: 20_000 }, as
     assert.match(err.body.toString(), /reserved/);
     client.destroy();
   } finally {
+    await b.close();
+  }
+});
+
+test("AMQP 1.0: a link to a '$' queue is refused", { timeout: 20_000 }, async () => {
+  const b = await startTestBroker();
+  const container = rhea.create_container();
+  const conn = container.connect({ host: "127.0.0.1", port: b.amqpPort, reconnect: false });
+  try {
+    const refused = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no refusal")), 10_000);
+      const receiver = conn.open_receiver("/queue/$xmpp/offline/alice@localhost");
+      receiver.on("receiver_close", (ctx: rhea.EventContext) => {
+        clearTimeout(timer);
+        resolve(
+          String(ctx.receiver?.error ? (ctx.receiver.error as { description?: string }).description : ""),
+        );
+      });
+      receiver.on("receiver_error", () => {});
+    });
+    assert.match(refused, /reserved/);
+  } finally {
+    conn.close();
     await b.close();
   }
 });

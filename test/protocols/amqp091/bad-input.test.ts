@@ -49,7 +49,7 @@ async function othersUnaffected(): Promise<void> {
 
 test("unknown protocol header: our header back, then close (§4.2.2)", { timeout: 10_000 }, async () => {
   const c = await RawAmqp.open(b.amqpPort);
-  c.send(Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 1, 0, 0])); // AMQP 1.0 header: not spoken yet
+  c.send(Buffer.from([0x41, 0x4d, 0x51, 0x50, 1, 1, 0, 10])); // AMQP 0-10: not spoken
   await c.waitClosed();
   assert.deepEqual(c.raw, PROTOCOL_HEADER);
 });
