@@ -7,6 +7,8 @@
 import { dottedToFilter, topicToDotted } from "../../../core/dotted-names.js";
 import type { Message } from "../../../core/message.js";
 import type { Router } from "../../../core/router.js";
+import { compileSelector } from "../../../core/selector/compile.js";
+import { SelectorError } from "../../../core/selector/lexer.js";
 import { validateTopicName } from "../../../core/topic.js";
 import { ReplyCode } from "../codec/constants.js";
 import { AmqpError } from "../codec/errors.js";
@@ -160,11 +162,53 @@ export class ExchangeRegistry {
           `binding key '${key}' on amq.topic: '#' is only supported as the last word (the shared topic space is MQTT's)`,
         );
       }
-      this.bridge.bind(destKind, destination, filter);
+      this.bridge.bind(destKind, destination, filter, this.selectorOf(ex, destKind, destination, key, args));
     }
     ex.add(b);
     if (ex.durable) this.onDurableChange();
     return b;
+  }
+
+  /**
+   * The `x-selector` argument of a binding to amq.topic (docs/filters.md): checked now, so a bad one
+   * is refused at bind time (406). The topic space keeps one subscription per destination and key,
+   * so a second binding of the same key with another selector is refused too.
+   */
+  private selectorOf(
+    ex: Exchange,
+    destKind: DestinationKind,
+    destination: string,
+    key: string,
+    args: FieldTable,
+  ): string | undefined {
+    const raw = args["x-selector"];
+    const selector = raw === undefined ? undefined : Buffer.isBuffer(raw) ? raw.toString("utf8") : raw;
+    if (selector !== undefined && typeof selector !== "string") {
+      throw new AmqpError(ReplyCode.PreconditionFailed, "x-selector must be a string");
+    }
+    if (selector !== undefined) {
+      try {
+        compileSelector(selector);
+      } catch (err) {
+        if (err instanceof SelectorError)
+          throw new AmqpError(ReplyCode.PreconditionFailed, `x-selector: ${err.message}`);
+        throw err;
+      }
+    }
+    const clash = ex.bindings.some(
+      (o) =>
+        o.destKind === destKind &&
+        o.destination === destination &&
+        o.key === key &&
+        (o.args["x-selector"] ?? undefined) !== (args["x-selector"] ?? undefined),
+    );
+    if (clash) {
+      throw new AmqpError(
+        ReplyCode.PreconditionFailed,
+        `'${destination}' is already bound to amq.topic with key '${key}' and another x-selector`,
+      );
+    }
+    return selector;
   }
 
   /** Removes a binding; unbinding one that does not exist is not an error (RabbitMQ). */

@@ -61,8 +61,8 @@ export class TopicBridge {
     private readonly target: BridgeTarget,
   ) {}
 
-  /** Subscribes `filter` (MQTT form) for the destination. */
-  bind(kind: DestinationKind, name: string, filter: string): void {
+  /** Subscribes `filter` (MQTT form) for the destination, content-filtered by `selector` when given. */
+  bind(kind: DestinationKind, name: string, filter: string, selector?: string): void {
     const key = `${kind}\u0000${name}`;
     let session = this.sessions.get(key);
     if (!session) {
@@ -76,6 +76,7 @@ export class TopicBridge {
       noLocal: false,
       retainAsPublished: false,
       retainHandling: 2,
+      ...(selector === undefined ? {} : { selector }),
     });
   }
 
