@@ -246,6 +246,7 @@ export class Peer implements SessionConnection, OutgoingHost {
     principal: Principal,
     clientId: string,
     now: number,
+    selector?: string,
   ): Observer | undefined {
     const existing = this.observers?.get(topic);
     if (existing !== undefined) {
@@ -253,6 +254,7 @@ export class Peer implements SessionConnection, OutgoingHost {
       existing.token = Buffer.from(token);
       existing.confirmable = confirmable;
       existing.szx = szx;
+      if (this.session !== undefined) this.subscribe(topic, confirmable, selector);
       return existing;
     }
     if (this.observers === undefined) this.observers = new Map();
@@ -264,13 +266,19 @@ export class Peer implements SessionConnection, OutgoingHost {
     }
     const obs = new Observer(topic, Buffer.from(token), confirmable, szx, principal, now);
     observers.set(topic, obs);
-    this.ctx.router.subscribe(this.session, topic, {
+    this.subscribe(topic, confirmable, selector);
+    return obs;
+  }
+
+  /** The router subscription behind an observation (a new registration replaces its options). */
+  private subscribe(topic: string, confirmable: boolean, selector: string | undefined): void {
+    this.ctx.router.subscribe(this.session!, topic, {
       qos: confirmable ? 1 : 0,
       noLocal: false,
       retainAsPublished: false,
       retainHandling: 2,
+      ...(selector === undefined ? {} : { selector }),
     });
-    return obs;
   }
 
   removeObserver(obs: Observer): void {

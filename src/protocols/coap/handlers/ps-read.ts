@@ -4,6 +4,8 @@
  */
 
 import { remainingExpirySeconds } from "../../../core/message.js";
+import { compileSelector } from "../../../core/selector/compile.js";
+import { SelectorError } from "../../../core/selector/lexer.js";
 import { respondBody, respondError } from "../body.js";
 import { Code, Opt } from "../codec/constants.js";
 import { type CoapOption, uintOption } from "../codec/message.js";
@@ -33,7 +35,21 @@ export function readTopic(env: RequestEnv, topic: string): void {
     const qos = queryValue(req, "qos");
     const confirmable = qos === "1" || qos === "2" ? true : qos === "0" ? false : req.msg.type === 0;
     const szx = Math.min(req.block2?.szx ?? ctx.szx, ctx.szx);
-    const obs = peer.addObserver(topic, req.msg.token, confirmable, szx, principal, env.clientId, now);
+    const selector = filterOf(req);
+    if (selector instanceof SelectorError) {
+      respondError(ctx, ex, Code.BadRequest, `filter: ${selector.message}`);
+      return;
+    }
+    const obs = peer.addObserver(
+      topic,
+      req.msg.token,
+      confirmable,
+      szx,
+      principal,
+      env.clientId,
+      now,
+      selector,
+    );
     // Without room for it the answer simply has no Observe option: not registered (RFC 7641 §4.1).
     if (obs !== undefined) observeSeq = obs.nextSeq();
   } else if (req.observe === 1) {
@@ -65,4 +81,28 @@ export function readTopic(env: RequestEnv, topic: string): void {
     return;
   }
   respondBody(ctx, ex, Code.Content, options, value.payload);
+}
+
+/**
+ * The `filter` query parameter of an Observe registration (docs/filters.md): a selector, percent-
+ * decoded when it is valid percent-encoding (write `%` in a LIKE pattern as `%25`); checked now so a
+ * bad one is answered 4.00. undefined: no filter.
+ */
+function filterOf(req: Parameters<typeof queryValue>[0]): string | SelectorError | undefined {
+  let text = queryValue(req, "filter");
+  if (text === undefined || text === "") return undefined;
+  if (text.includes("%")) {
+    try {
+      text = decodeURIComponent(text);
+    } catch {
+      // not percent-encoding: the text as it is
+    }
+  }
+  try {
+    compileSelector(text);
+  } catch (err) {
+    if (err instanceof SelectorError) return err;
+    throw err;
+  }
+  return text;
 }
