@@ -101,6 +101,37 @@ describe("content filters across protocols", () => {
     await bad.deactivate();
   });
 
+  test(
+    "STOMP: a selector on a /queue/ subscription; unselected messages stay for other consumers",
+    T,
+    async () => {
+      const s = await stompjs({ tcp: b.stompPort });
+      for (const r of READINGS) {
+        await new Promise<void>((resolve) => {
+          const receipt = `r-${r.temperature}`;
+          s.watchForReceipt(receipt, () => resolve());
+          s.publish({ destination: "/queue/f-sel", body: JSON.stringify(r), headers: { receipt } });
+        });
+      }
+      const got: IMessage[] = [];
+      s.subscribe("/queue/f-sel", (m) => got.push(m), { selector: FILTER });
+      await until(() => got.length === 2, "the two selected readings");
+      await delay(100);
+      assert.deepEqual(
+        got.map((m) => (JSON.parse(m.body) as { temperature: number }).temperature),
+        [35, 31],
+      );
+      const rest: IMessage[] = [];
+      s.subscribe("/queue/f-sel", (m) => rest.push(m));
+      await until(() => rest.length === 2, "the other two, for a consumer without a selector");
+      assert.deepEqual(
+        rest.map((m) => (JSON.parse(m.body) as { temperature: number }).temperature),
+        [20, 50],
+      );
+      await s.deactivate();
+    },
+  );
+
   test("STOMP: a durable subscription keeps its selector while the subscriber is away", T, async () => {
     const headers = { durable: "true", id: "d1", selector: FILTER };
     const first = await stompjs({ tcp: b.stompPort }, { connectHeaders: { "client-id": "dur-f" } });

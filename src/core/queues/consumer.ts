@@ -2,6 +2,7 @@
  * A consumer of a named queue: its prefetch window, its ack mode and its flow state. Competing
  * consumers of one queue are served round-robin by NamedQueue, each within its window.
  */
+import { type CompiledSelector, compileSelector } from "../selector/compile.js";
 import type { AckScope, NackOptions } from "./ack-scope.js";
 import type { NamedQueue } from "./named-queue.js";
 import type { ConsumerOptions, Delivery } from "./types.js";
@@ -21,6 +22,8 @@ export class Consumer {
   readonly noAck: boolean;
   readonly exclusive: boolean;
   readonly scope: AckScope;
+  /** The content filter, when the consumer has one. */
+  readonly selector: CompiledSelector | undefined;
   /** Deliveries not yet settled; bounded by prefetch. */
   unacked = 0;
   active = true;
@@ -41,6 +44,7 @@ export class Consumer {
     this.handler = opts.onMessage;
     this.cancelled = opts.onCancel;
     this.flowing = !(opts.paused ?? false);
+    this.selector = opts.selector === undefined ? undefined : compileSelector(opts.selector);
   }
 
   hasCapacity(): boolean {

@@ -7,8 +7,10 @@
  * Hot path (DESIGN.md): publish() delivers synchronously to a consumer with room; no Promise, no
  * await. Durable writes are enqueued on the Store; the caller awaits store.commit() before it confirms.
  */
+
 import type { Store } from "../../store/store.js";
 import { detachFromReadBuffer, type Message } from "../message.js";
+import { MessageSubject } from "../selector/message-subject.js";
 import { AckScope } from "./ack-scope.js";
 import { type CancelOptions, Consumer } from "./consumer.js";
 import { deadLettered } from "./dead-letter.js";
@@ -62,6 +64,8 @@ export class NamedQueue {
   private nextSeq = 1;
   private deleted = false;
   private dispatching = false;
+  /** Consumers with a selector: while there are any, dispatch scans past the head. */
+  private selective = 0;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -119,7 +123,7 @@ export class NamedQueue {
     }
     // Empty queue and a consumer with room: hand it over without queueing (or storing, for no-ack).
     if (this.ready.length === 0 && !this.dispatching) {
-      const consumer = this.pickConsumer();
+      const consumer = this.pickConsumer(entry);
       if (consumer) {
         this.dispatching = true;
         try {
@@ -171,6 +175,7 @@ export class NamedQueue {
     const scope = opts.scope ?? new AckScope();
     const consumer = new Consumer(this, opts, scope);
     this.consumers.push(consumer);
+    if (consumer.selector !== undefined) this.selective++;
     scope.consumers.add(consumer);
     this.drain();
     return consumer;
@@ -182,6 +187,7 @@ export class NamedQueue {
     consumer.scope.consumers.delete(consumer);
     const i = this.consumers.indexOf(consumer);
     if (i >= 0) this.consumers.splice(i, 1);
+    if (i >= 0 && consumer.selector !== undefined) this.selective--;
     if (this.rr > i) this.rr--;
     if (opts.requeueUnacked ?? true) consumer.scope.requeueHeldBy(consumer);
     if (this.autoDelete && this.consumers.length === 0 && !this.deleted) this.host.autoDeleted(this);
@@ -269,6 +275,10 @@ export class NamedQueue {
   }
 
   private dispatchReady(): void {
+    if (this.selective > 0) {
+      this.dispatchSelective();
+      return;
+    }
     const now = this.host.now();
     while (this.ready.length > 0 && !this.deleted) {
       const consumer = this.pickConsumer();
@@ -304,12 +314,44 @@ export class NamedQueue {
     return delivery;
   }
 
-  private pickConsumer(): Consumer | undefined {
+  /**
+   * With selector consumers the head may be for nobody with room while later messages are for
+   * someone: each ready message (up to SELECTIVE_SCAN of them per pass) goes to the next consumer
+   * with room that selects it, and the others keep their place.
+   */
+  private dispatchSelective(): void {
+    const now = this.host.now();
+    let i = 0;
+    while (i < this.ready.length && i < SELECTIVE_SCAN && !this.deleted) {
+      if (!this.consumers.some((c) => c.hasCapacity())) return;
+      const entry = this.ready.at(i)!;
+      if (entry.expiresAt <= now) {
+        this.removeReady(i);
+        this.deadLetter(entry, "expired");
+        continue;
+      }
+      const consumer = this.pickConsumer(entry);
+      if (!consumer) {
+        i++;
+        continue;
+      }
+      this.removeReady(i);
+      this.hand(entry, consumer.scope, consumer, consumer.noAck);
+    }
+  }
+
+  private removeReady(i: number): void {
+    const entry = this.ready.removeAt(i);
+    this.bytes -= entry.size;
+  }
+
+  /** The next consumer with room (round robin) that selects `entry`, when it is given. */
+  private pickConsumer(entry?: QueueEntry): Consumer | undefined {
     const n = this.consumers.length;
     for (let i = 0; i < n; i++) {
       const idx = (this.rr + i) % n;
       const c = this.consumers[idx]!;
-      if (c.hasCapacity()) {
+      if (c.hasCapacity() && (c.selector === undefined || entry === undefined || selects(c, entry))) {
         this.rr = (idx + 1) % n;
         return c;
       }
@@ -431,4 +473,12 @@ export class NamedQueue {
     }, delay);
     this.timer.unref();
   }
+}
+
+/** Ready messages one selective dispatch pass looks at, at most (bounds the work per pass). */
+const SELECTIVE_SCAN = 10_000;
+
+function selects(c: Consumer, entry: QueueEntry): boolean {
+  entry.subject ??= new MessageSubject(entry.message);
+  return c.selector!.matches(entry.subject);
 }

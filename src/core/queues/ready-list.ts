@@ -51,6 +51,17 @@ export class ReadyList {
     this.items.splice(i, 0, entry);
   }
 
+  /** The i-th ready entry (0 = the head). */
+  at(i: number): QueueEntry | undefined {
+    return this.items[this.head + i];
+  }
+
+  /** Removes and returns the i-th ready entry (selector consumers take from the middle). */
+  removeAt(i: number): QueueEntry {
+    if (i === 0) return this.shift()!;
+    return this.items.splice(this.head + i, 1)[0]!;
+  }
+
   /** Empties the list and returns what it held, in order. */
   clear(): QueueEntry[] {
     const out = this.items.slice(this.head) as QueueEntry[];

@@ -9,6 +9,7 @@
  */
 import type { QueueArguments } from "../../store/store.js";
 import type { Message } from "../message.js";
+import type { MessageSubject } from "../selector/message-subject.js";
 import type { AckScope } from "./ack-scope.js";
 
 export type { QueueArguments } from "../../store/store.js";
@@ -64,6 +65,12 @@ export interface Delivery {
 export interface ConsumerOptions {
   /** The consumer tag (AMQP consumer-tag, STOMP subscription id). */
   tag: string;
+  /**
+   * A content filter (docs/filters.md): the consumer gets only messages it selects; the others stay
+   * in the queue, in order, for other consumers (as a JMS/Artemis queue selector). Compiled with
+   * compileSelector, which throws SelectorError on a bad one: adapters call it first to refuse it.
+   */
+  selector?: string;
   /** Most unacknowledged deliveries at once; 0 = unlimited. Ignored when noAck. */
   prefetch?: number;
   /** Auto-ack: the message is gone once handed to onMessage (AMQP no-ack, STOMP ack:auto). */
@@ -110,4 +117,6 @@ export interface QueueEntry {
   deliveryCount: number;
   /** Whether the store holds it now (so removal knows whether to write). */
   stored: boolean;
+  /** What selectors read of it, made on first use (queues with selector consumers only). */
+  subject?: MessageSubject;
 }

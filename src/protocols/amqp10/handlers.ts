@@ -213,7 +213,7 @@ function attachOutgoing(s: Amqp10Session, name: string, handle: number, f: AmqpV
   const sndMode = numberOf(f[3]) ?? 2;
   const presettled = sndMode === 1;
   const source = f[5];
-  let attached: { source: AmqpValue; queue: string; feed: TopicFeed | undefined };
+  let attached: ReturnType<typeof resolveSource>;
   try {
     attached = resolveSource(s, name, source);
   } catch (err) {
@@ -257,6 +257,7 @@ function attachOutgoing(s: Amqp10Session, name: string, handle: number, f: AmqpV
       owner: s.conn.id,
       paused: true,
       scope: new AckScope(),
+      ...(attached.queueSelector === undefined ? {} : { selector: attached.queueSelector }),
       onMessage: (d) => s.sendDelivery(link, d),
       onCancel: () => {
         if (!link.detached) s.detachWith(link, Cond.resourceDeleted, `queue '${attached.queue}' was deleted`);
@@ -272,7 +273,7 @@ function resolveSource(
   s: Amqp10Session,
   linkName: string,
   source: AmqpValue | undefined,
-): { source: AmqpValue; queue: string; feed: TopicFeed | undefined } {
+): { source: AmqpValue; queue: string; feed: TopicFeed | undefined; queueSelector: string | undefined } {
   if (codeOf(source) !== P.source) throw new Refusal(Cond.invalidField, "attach has no source");
   const src = fieldsOf(source);
   const conn = s.conn;
@@ -296,8 +297,8 @@ function resolveSource(
     throw new Refusal(Cond.notFound, a.kind === "error" ? a.message : `cannot receive from '${address}'`);
   }
   if (a.kind === "queue") {
-    if (selector)
-      throw new Refusal(Cond.notImplemented, "selector filters are supported on /topic/ sources only");
+    // The selector makes the link a filtering consumer of the queue (core queues, docs/filters.md):
+    // messages it does not select stay in the queue, in order, for other consumers.
     if (!router.auth.authorize(principal, "subscribe", queueAclName(a.name))) {
       throw new Refusal(Cond.unauthorizedAccess, `not authorized to receive from '${address}'`);
     }
@@ -337,7 +338,8 @@ function resolveSource(
     described(P.modified, list([bool(true)])),
     symArray(["amqp:accepted:list", "amqp:rejected:list", "amqp:released:list", "amqp:modified:list"]),
   ];
-  return { source: described(P.source, list(fields)), queue, feed };
+  const queueSelector = a.kind === "queue" ? selector?.source : undefined;
+  return { source: described(P.source, list(fields)), queue, feed, queueSelector };
 }
 
 function selectorValue(text: string): AmqpValue {

@@ -142,3 +142,32 @@ test("an invalid selector refuses the attach with amqp:invalid-field", { timeout
   const e = await errorOf(receiver(conn, { source: { address: "/topic/x", filter } } as never));
   assert.equal(e.condition, "amqp:invalid-field");
 });
+
+test("a selector on a /queue/ link makes it a filtering consumer; the rest stays for others, in order", {
+  timeout: 10_000,
+}, async () => {
+  const s = await sender(conn, "/queue/sel-q");
+  for (const [body, color] of [
+    ["r1", "red"],
+    ["g1", "green"],
+    ["r2", "red"],
+  ] as const) {
+    await send(s, { body, application_properties: { color } });
+  }
+  const red = await receiver(conn, {
+    source: { address: "/queue/sel-q", filter: rhea.filter.selector("color = 'red'") },
+  } as never);
+  const got = await red.take(2);
+  assert.deepEqual(
+    got.map((g) => g.message.body),
+    ["r1", "r2"],
+  );
+  await sleep(100);
+  assert.equal(red.messages.length, 0, "green is not for this link");
+  const any = await receiver(conn, "/queue/sel-q");
+  const rest = await any.take(1);
+  assert.equal(rest[0]!.message.body, "g1");
+  red.receiver.close();
+  any.receiver.close();
+  s.close();
+});

@@ -102,16 +102,14 @@ export function handleSubscribe(c: StompConnection, f: StompFrame): void {
   if (d.kind !== "queue") {
     throw new StompFrameError("bad destination", `cannot subscribe to '${destination}'`);
   }
-  if (selector !== undefined) {
-    throw new StompFrameError("selector not supported", "selectors apply to /topic/ subscriptions only");
-  }
   if (!c.router.auth.authorize(principal, "subscribe", queueAclName(d.name))) {
     throw new StompFrameError("access refused", `not authorized to subscribe to '${destination}'`);
   }
   findOrCreate(c, d.name, d.mustExist, destination);
   const sub = new StompSubscription(id, number, destination, ack as AckMode, "queue", c.version);
   register(c, sub);
-  consume(c, sub, d.name, prefetch);
+  // A selector makes it a filtering consumer: what it does not select stays queued for others.
+  consume(c, sub, d.name, prefetch, selectorText);
 }
 
 function register(c: StompConnection, sub: StompSubscription): void {
@@ -119,10 +117,17 @@ function register(c: StompConnection, sub: StompSubscription): void {
   c.subscriptionsByNumber.set(sub.number, sub);
 }
 
-function consume(c: StompConnection, sub: StompSubscription, queueName: string, prefetch: number): void {
+function consume(
+  c: StompConnection,
+  sub: StompSubscription,
+  queueName: string,
+  prefetch: number,
+  selector?: string,
+): void {
   const queue = c.router.queues.find(queueName)!;
   try {
     sub.consumer = queue.addConsumer({
+      ...(selector === undefined ? {} : { selector }),
       tag: sub.id,
       prefetch,
       noAck: !sub.needsAck,
