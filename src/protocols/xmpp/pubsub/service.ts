@@ -5,8 +5,11 @@
  * account session, so MQTT, STOMP, WAMP, AMQP and CoAP publishers reach XMPP subscribers.
  * Nodes are leaf nodes holding one item (the last); every valid topic is a node that exists.
  */
+
 import { randomBytes } from "node:crypto";
 import { createMessage, type Message } from "../../../core/message.js";
+import { compileSelector } from "../../../core/selector/compile.js";
+import { SelectorError } from "../../../core/selector/lexer.js";
 import type { Account } from "../account.js";
 import type { XmppHub } from "../hub.js";
 import { bareOf, parseJid } from "../jid.js";
@@ -66,7 +69,7 @@ export class PubSubService {
       case "retract/set":
         return this.retract(r, iq, node, op, fail);
       case "subscribe/set":
-        return this.subscribe(r, iq, node, op.attr("jid"), fail);
+        return this.subscribe(r, iq, node, op.attr("jid"), fail, payload.child("options", NS.pubsub));
       case "unsubscribe/set":
         return this.unsubscribe(r, iq, node, op.attr("jid"), fail);
       case "subscriptions/get":
@@ -183,6 +186,7 @@ export class PubSubService {
     node: string | undefined,
     jidAttr: string | undefined,
     fail: Fail,
+    options?: Element,
   ) {
     const bad = this.badNode(node, false);
     if (bad || node === undefined) return fail("bad-request", bad, "nodeid-required");
@@ -192,11 +196,14 @@ export class PubSubService {
     if (!this.allowed(r, "subscribe", node)) return fail("forbidden");
     const session = r.account.session;
     if (!session) return fail("internal-server-error");
+    const selector = filterOption(options);
+    if (selector instanceof SelectorError) return fail("bad-request", `filter: ${selector.message}`);
     this.hub.router.subscribe(session, node, {
       qos: 1,
       noLocal: false,
       retainAsPublished: true,
       retainHandling: 0,
+      ...(selector === undefined ? {} : { selector }),
     });
     const sub = el("subscription", NS.pubsub, { node, jid: jidAttr, subscription: "subscribed" });
     r.send(iqResult(iq, el("pubsub", NS.pubsub, {}, sub)));
@@ -407,4 +414,29 @@ const OWN_XML = new WeakSet<Message>();
 
 function fromXmpp(m: Message): boolean {
   return OWN_XML.has(m);
+}
+
+/** The data-form field of subscribe options (XEP-0060 §6.3) that carries a selector (docs/filters.md). */
+export const FILTER_FIELD = "switchboard#filter";
+
+/**
+ * The `switchboard#filter` field of a subscribe-options form (XEP-0060 §6.3.7, "subscribe and
+ * configure"), checked now so a bad selector is a `bad-request`; undefined: no filter.
+ */
+function filterOption(options: Element | undefined): string | SelectorError | undefined {
+  const form = options?.child("x", NS.dataForms);
+  if (!form) return undefined;
+  for (const field of form.elements(NS.dataForms)) {
+    if (field.name !== "field" || field.attr("var") !== FILTER_FIELD) continue;
+    const text = field.child("value", NS.dataForms)?.text() ?? "";
+    if (text.trim() === "") return undefined;
+    try {
+      compileSelector(text);
+    } catch (err) {
+      if (err instanceof SelectorError) return err;
+      throw err;
+    }
+    return text;
+  }
+  return undefined;
 }
