@@ -48,6 +48,11 @@ export interface ReplyRoute {
    * "json": an error goes to `<topic>/error` as a JSON document (MQTT 3.1.1, no user properties).
    */
   errorForm: "property" | "json";
+  /**
+   * Hands the answer to the adapter instead of publishing it to `topic` (replies that go to a queue
+   * or a connection, not to the topic space: AMQP reply_to queues and direct reply-to).
+   */
+  deliver?: (message: Message) => void;
 }
 
 /** What the adapter does for the bridge: send an invocation to its client. */
@@ -137,14 +142,14 @@ export class RpcBridge implements Caller, Callee {
       route.correlationData === undefined
         ? e.properties
         : { ...e.properties, correlationData: route.correlationData };
-    this.publish(route.topic, e.payload, properties, route.qos);
+    this.publish(route, route.topic, e.payload, properties);
   }
 
   private sendError(route: ReplyRoute, uri: string, payload: RpcPayload): void {
     if (route.errorForm === "json") {
       const props: MessageProperties = { contentType: "application/json" };
       if (route.correlationData !== undefined) props.correlationData = route.correlationData;
-      this.publish(`${route.topic}/error`, rpcErrorJson(uri, payload), props, route.qos);
+      this.publish(route, `${route.topic}/error`, rpcErrorJson(uri, payload), props);
       return;
     }
     const e = encodeRpcError(uri, payload);
@@ -152,13 +157,15 @@ export class RpcBridge implements Caller, Callee {
       route.correlationData === undefined
         ? e.properties
         : { ...e.properties, correlationData: route.correlationData };
-    this.publish(route.topic, e.payload, properties, route.qos);
+    this.publish(route, route.topic, e.payload, properties);
   }
 
-  private publish(topic: string, payload: Buffer, properties: MessageProperties, qos: QoS): void {
+  private publish(route: ReplyRoute, topic: string, payload: Buffer, properties: MessageProperties): void {
     if (this.router.isClosed) return;
     // Published by the router itself (publisher id ""): a No Local reply subscription still gets it.
-    this.router.publish(createMessage(topic, payload, qos, false, properties, ""));
+    const m = createMessage(topic, payload, route.qos, false, properties, "");
+    if (route.deliver) route.deliver(m);
+    else this.router.publish(m);
   }
 
   // ---- Callee --------------------------------------------------------------------------------

@@ -3,10 +3,12 @@
  * (start / start-ok with SASL, tune / tune-ok, open), channels, heartbeats, blocking, close in both
  * directions, and batched output. Channel methods are handled by channel.ts and handlers/.
  */
+
 import type { Principal } from "../../core/auth.js";
 import type { Logger } from "../../core/logger.js";
 import type { Message, QoS } from "../../core/message.js";
 import type { Router } from "../../core/router.js";
+import type { RpcBridge } from "../../core/rpc-bridge.js";
 import type {
   CloseReason,
   ConnectionInfo,
@@ -53,6 +55,8 @@ export class Amqp091Connection implements SessionConnection {
   capabilities: Record<string, unknown> = {};
   readonly channels = new Map<number, Channel>();
   readonly decoder: FrameDecoder;
+  /** Routed RPC calls made from this connection (handlers/rpc.ts), created on the first one. */
+  rpc: RpcBridge | undefined;
   /** Publishing connections are the ones paused while the broker is blocked. */
   hasPublished = false;
   blocked = false;
@@ -304,6 +308,7 @@ export class Amqp091Connection implements SessionConnection {
   private onClosed(): void {
     this.state = "closed";
     this.shutdownChannels();
+    this.rpc?.leave();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     if (this.closeTimer) clearTimeout(this.closeTimer);

@@ -10,6 +10,7 @@ import type { Exchange } from "../exchanges/exchange.js";
 import type { RouteResult } from "../exchanges/registry.js";
 import { type AmqpMessage, coreProperties, parseExpiration } from "../message-mapping.js";
 import { deliverReply, REPLY_TO_PREFIX, REPLY_TO_QUEUE } from "./direct-reply-to.js";
+import { handleRpcCall, RPC_EXCHANGE } from "./rpc.js";
 
 export function handlePublish(ch: Channel, a: MethodArgs, props: BasicProperties, body: Buffer): void {
   const conn = ch.conn;
@@ -28,6 +29,12 @@ export function handlePublish(ch: Channel, a: MethodArgs, props: BasicProperties
   }
   if (props.expiration !== undefined && parseExpiration(props.expiration) === undefined) {
     throw new AmqpError(ReplyCode.PreconditionFailed, `invalid expiration '${props.expiration}'`);
+  }
+  if (exchangeName === RPC_EXCHANGE) {
+    // A call, not a message (docs/rpc.md): answered through reply_to.
+    if (ch.txMode) ch.txActions.push(() => handleRpcCall(ch, routingKey, props, body));
+    else handleRpcCall(ch, routingKey, props, body);
+    return;
   }
   let ex: Exchange | undefined;
   if (exchangeName !== "") {
