@@ -13,12 +13,16 @@ import { amqp10Client } from "./all-pairs/amqp10.js";
 import { amqp091Client } from "./all-pairs/amqp091.js";
 import { coapClient } from "./all-pairs/coap.js";
 import { mqttClient } from "./all-pairs/mqtt.js";
+import { CALLERS, call } from "./all-pairs/rpc.js";
 import { stompClient } from "./all-pairs/stomp.js";
 import type { GridClient, OutMessage } from "./all-pairs/types.js";
 import { withTimeout } from "./all-pairs/types.js";
 import { wampClient } from "./all-pairs/wamp.js";
 import { xmppClient } from "./all-pairs/xmpp.js";
 import { startTestBroker, type TestBroker } from "./helpers/broker.js";
+import { endClient } from "./helpers/mqtt-client.js";
+import { joinAutobahn, VARIANTS } from "./helpers/wamp.js";
+import { mqttCallee } from "./protocols/mqtt/rpc-helpers.js";
 
 const PROTOCOLS = ["mqtt3", "mqtt5", "amqp091", "amqp10", "stomp", "wamp", "coap", "xmpp"] as const;
 type Protocol = (typeof PROTOCOLS)[number];
@@ -227,5 +231,42 @@ describe("all pairs: every protocol publishes to every protocol", { timeout: 150
       }).map((s) => `${p}>${s}: ${cells.get(`${p}>${s}`)}`),
     );
     assert.deepEqual(unexpected, [], "cells that differ from the expectation (KNOWN_GAPS)");
+  });
+
+  test("the RPC grid: every caller protocol calls a WAMP and an MQTT 5 callee", async (t) => {
+    const wamp = await joinAutobahn(b, VARIANTS[1]!);
+    const mqtt5 = await mqttCallee(b.mqttUrl, "grid.rpc.mqtt5", (payload) => ({
+      payload: JSON.stringify({ echo: JSON.parse(payload.toString()), by: "mqtt5" }),
+      contentType: "application/json",
+    }));
+    try {
+      await wamp.session.register("grid.rpc.wamp", (args: unknown[]) => ({ echo: args[0], by: "wamp" }));
+      const callees = { WAMP: "wamp", "MQTT 5": "mqtt5" } as const;
+      const lines = ["caller \\ callee (✓: a JSON argument goes in, the callee's JSON result comes back)"];
+      lines.push(["".padEnd(12), ...Object.keys(callees).map((c) => c.padEnd(8))].join(" "));
+      const failures: string[] = [];
+      for (const caller of CALLERS) {
+        const row = [caller.padEnd(12)];
+        for (const [calleeName, id] of Object.entries(callees)) {
+          const arg = { n: 2, from: caller, list: [1, "two", null] };
+          try {
+            const result = await call(b, caller, `grid.rpc.${id}`, arg);
+            assert.deepEqual(result, { echo: arg, by: id });
+            row.push("✓".padEnd(8));
+          } catch (e) {
+            row.push("✗".padEnd(8));
+            failures.push(`${caller} → ${calleeName}: ${(e as Error).message.split("\n")[0]}`);
+          }
+        }
+        lines.push(row.join(" "));
+      }
+      lines.push(...failures);
+      for (const l of lines) t.diagnostic(l);
+      console.log(lines.join("\n"));
+      assert.deepEqual(failures, []);
+    } finally {
+      await wamp.close();
+      await endClient(mqtt5.client, true);
+    }
   });
 });
