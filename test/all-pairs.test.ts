@@ -34,9 +34,10 @@ type Protocol = (typeof PROTOCOLS)[number];
 const KNOWN_GAPS: Record<string, string> = {};
 for (const p of ["mqtt3", "mqtt5", "amqp091", "amqp10", "stomp", "wamp", "coap", "xmpp"])
   KNOWN_GAPS[`${p}>coap`] =
-    "64KiB: a notification larger than a block carries its first block (docs/coap.md, RFC 7959 §3.4); " +
-    "npm coap's observe stream never emits it";
-
+    "64KiB: the router sends the first block in the notification and serves the rest to the observer's " +
+    "Block2 GETs (docs/coap.md, RFC 7959 §3.4; test/protocols/coap/blockwise.test.ts), but npm coap 1.5 " +
+    "drops the reassembled body: its observe stream discards a packet without an Observe number, and " +
+    "the last block's answer has none";
 const big = Buffer.alloc(64 * 1024);
 for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff; // zero bytes every 256, not UTF-8
 
@@ -89,9 +90,17 @@ async function runPair(
     for (const [i, c] of CASES.entries()) {
       const topic = sub.wildcards ? `${base}/m${i}` : `${base}/m`;
       await pub.publish(topic, c.message);
-      const got = await s.next(c.message.payload.length > 1024 ? 6000 : 4000).catch((e: Error) => {
-        throw new Error(`${c.name}: ${e.message}`);
-      });
+      const got = await s
+        .next(
+          KNOWN_GAPS[`${pubName}>${subName}`]?.startsWith(`${c.name}:`)
+            ? 2000 // the known gap: not worth the full wait
+            : c.message.payload.length > 1024
+              ? 6000
+              : 4000,
+        )
+        .catch((e: Error) => {
+          throw new Error(`${c.name}: ${e.message}`);
+        });
       const where = `${c.name}`;
       assert.equal(got.topic, topic, `${where}: topic`);
       if (c.json && (pubName === "wamp" || subName === "wamp")) {
