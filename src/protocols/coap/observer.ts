@@ -1,5 +1,6 @@
 /** One observation (RFC 7641 §4.1): a client endpoint, a resource (topic) and the token. */
 import type { Principal } from "../../core/auth.js";
+import type { Message } from "../../core/message.js";
 import { OBSERVE_MAX } from "./codec/constants.js";
 
 export class Observer {
@@ -9,6 +10,8 @@ export class Observer {
   sinceCon = 0;
   lastConAt: number;
   active = true;
+  /** The last notification, when it was larger than one block: later blocks are read from it. */
+  notified: Message | undefined;
 
   constructor(
     readonly topic: string,

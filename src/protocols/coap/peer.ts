@@ -17,6 +17,7 @@ import type {
   Subscription,
 } from "../../core/session.js";
 import type { DatagramSender } from "../../transports/udp.js";
+import { blockSize } from "./codec/block.js";
 import { CON, NON, RST } from "./codec/constants.js";
 import { encodeEmpty } from "./codec/encode.js";
 import type { CoapContext } from "./context.js";
@@ -201,6 +202,9 @@ export class Peer implements SessionConnection, OutgoingHost {
   notify(obs: Observer, message: Message, now: number): void {
     const o = this.ctx.options;
     const tail = notificationTail(message, obs.szx, now);
+    // A notification larger than a block carries its first block; the observer GETs the rest of
+    // this message (RFC 7959 §3.4), which need not be retained.
+    obs.notified = message.payload.length > blockSize(obs.szx) ? message : undefined;
     const seq = obs.nextSeq();
     const con =
       obs.confirmable || ++obs.sinceCon >= o.observeConEvery || now - obs.lastConAt >= o.observeConIntervalMs;

@@ -218,6 +218,43 @@ test(
     ),
 );
 
+test(
+  "RFC 7959 §3.4: the rest of a large notification that was not retained is served from that notification",
+  { timeout: 10_000 },
+  () =>
+    withRaw(
+      async (b, c) => {
+        c.send(buildRequest(NON, Code.GET, 1, T, "/ps/big/live", [uintOption(Opt.Observe, 0)]));
+        await c.next();
+        const body = Buffer.alloc(2500);
+        for (let i = 0; i < body.length; i++) body[i] = i & 0xff;
+        b.handle.router.publish({
+          topic: "big/live",
+          payload: body,
+          qos: 0,
+          retain: false,
+          properties: {},
+          publisherId: "t",
+          timestamp: Date.now(),
+        });
+        const n = await c.next();
+        assert.deepEqual(block(n, Opt.Block2), { num: 0, more: true, szx: 6 });
+        const parts = [n.payload];
+        for (let num = 1; num <= 2; num++) {
+          c.send(
+            buildRequest(CON, Code.GET, 1 + num, T, "/ps/big/live", [uintOption(Opt.Block2, num * 16 + 6)]),
+          );
+          const r = await c.next();
+          assert.equal(r.code, Code.Content);
+          assert.deepEqual(block(r, Opt.Block2), { num, more: num < 2, szx: 6 });
+          parts.push(r.payload);
+        }
+        assert.ok(Buffer.concat(parts).equals(body));
+      },
+      { coap: { amplificationFactor: 0 } },
+    ),
+);
+
 test("RFC 7959: a preferred block size of 256 is used for uploads and downloads", { timeout: 10_000 }, () =>
   withRaw(
     async (_b, c) => {

@@ -22,7 +22,11 @@ export function readTopic(env: RequestEnv, topic: string): void {
     respondError(ctx, ex, Code.Forbidden, "not authorized to read or observe this topic");
     return;
   }
-  const value = res.lastValue(topic);
+  const firstBlock = req.block2 === undefined || req.block2.num === 0;
+  // Blocks after the first of a large notification come from that notification (RFC 7959 §3.4),
+  // which may not be the retained value (or there may be none).
+  const notified = firstBlock ? undefined : ex.peer.observers?.get(topic)?.notified;
+  const value = notified ?? res.lastValue(topic);
   const format = value !== undefined ? formatOf(value.properties) : res.topics.get(topic)?.contentFormat;
   if (req.accept !== undefined && format !== undefined && req.accept !== format) {
     respondError(ctx, ex, Code.NotAcceptable, `the value has content-format ${format}`);
@@ -30,7 +34,6 @@ export function readTopic(env: RequestEnv, topic: string): void {
   }
   const peer = ex.peer;
   let observeSeq: number | undefined;
-  const firstBlock = req.block2 === undefined || req.block2.num === 0;
   if (req.observe === 0 && firstBlock) {
     const qos = queryValue(req, "qos");
     const confirmable = qos === "1" || qos === "2" ? true : qos === "0" ? false : req.msg.type === 0;

@@ -1,0 +1,281 @@
+/**
+ * The proof of issue 11: every publisher protocol × every subscriber protocol (MQTT 3.1.1, MQTT 5,
+ * AMQP 0-9-1, AMQP 1.0, STOMP, WAMP, CoAP, XMPP), each driven by its real third-party client
+ * (test/all-pairs/), exchanging text, JSON, binary with zero bytes and a 64 KiB payload on one
+ * broker. Metadata (content type, user properties) is checked where both sides carry it
+ * (docs/metadata.md), and subscribers that have wildcards subscribe with one (`grid/<pub>/<sub>/+`,
+ * each message on its own last level). Then every caller protocol with RPC (docs/rpc.md) calls a
+ * WAMP callee and an MQTT 5 callee. Both grids are printed to the test output.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { amqp10Client } from "./all-pairs/amqp10.js";
+import { amqp091Client } from "./all-pairs/amqp091.js";
+import { coapClient } from "./all-pairs/coap.js";
+import { mqttClient } from "./all-pairs/mqtt.js";
+import { CALLERS, call } from "./all-pairs/rpc.js";
+import { stompClient } from "./all-pairs/stomp.js";
+import type { GridClient, OutMessage } from "./all-pairs/types.js";
+import { withTimeout } from "./all-pairs/types.js";
+import { wampClient } from "./all-pairs/wamp.js";
+import { xmppClient } from "./all-pairs/xmpp.js";
+import { startTestBroker, type TestBroker } from "./helpers/broker.js";
+import { endClient } from "./helpers/mqtt-client.js";
+import { joinAutobahn, VARIANTS } from "./helpers/wamp.js";
+import { mqttCallee } from "./protocols/mqtt/rpc-helpers.js";
+
+const PROTOCOLS = ["mqtt3", "mqtt5", "amqp091", "amqp10", "stomp", "wamp", "coap", "xmpp"] as const;
+type Protocol = (typeof PROTOCOLS)[number];
+
+/**
+ * Cells that fail today for a reason recorded here (pub>sub → why). The grid asserts every other
+ * cell; a listed cell is printed with its failure and must still fail (so a fix updates this list).
+ */
+const KNOWN_GAPS: Record<string, string> = {};
+for (const p of ["mqtt3", "mqtt5", "amqp091", "amqp10", "stomp", "wamp", "coap", "xmpp"])
+  KNOWN_GAPS[`${p}>coap`] =
+    "64KiB: the router sends the first block in the notification and serves the rest to the observer's " +
+    "Block2 GETs (docs/coap.md, RFC 7959 §3.4; test/protocols/coap/blockwise.test.ts), but npm coap 1.5 " +
+    "drops the reassembled body: its observe stream discards a packet without an Observe number, and " +
+    "the last block's answer has none";
+const big = Buffer.alloc(64 * 1024);
+for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff; // zero bytes every 256, not UTF-8
+
+interface Case {
+  name: string;
+  message: OutMessage;
+  json?: boolean;
+}
+
+const CASES: Case[] = [
+  {
+    name: "text",
+    message: {
+      payload: Buffer.from("grid text: ünïcödé ✓ <&>"),
+      contentType: "text/plain",
+      props: { "grid-k": "v-text" },
+    },
+  },
+  {
+    name: "json",
+    json: true,
+    message: {
+      payload: Buffer.from('{"a":1,"b":[true,null,"x"],"c":{"d":2.5}}'),
+      contentType: "application/json",
+      props: { "grid-k": "v-json" },
+    },
+  },
+  {
+    name: "binary",
+    message: {
+      payload: Buffer.from([0, 1, 0, 0xff, 0xfe, 0, 0x80, 0]),
+      contentType: "application/octet-stream",
+      props: { "grid-k": "v-bin" },
+    },
+  },
+  { name: "64KiB", message: { payload: big, contentType: "application/octet-stream" } },
+];
+
+/** Runs one cell; resolves with "✓" or throws what went wrong. */
+async function runPair(
+  pubName: Protocol,
+  pub: GridClient,
+  subName: Protocol,
+  sub: GridClient,
+): Promise<void> {
+  const base = `grid/${pubName}/${subName}`;
+  const filter = sub.wildcards ? `${base}/+` : `${base}/m`;
+  const s = await sub.subscribe(filter);
+  try {
+    for (const [i, c] of CASES.entries()) {
+      const topic = sub.wildcards ? `${base}/m${i}` : `${base}/m`;
+      await pub.publish(topic, c.message);
+      const got = await s
+        .next(
+          KNOWN_GAPS[`${pubName}>${subName}`]?.startsWith(`${c.name}:`)
+            ? 2000 // the known gap: not worth the full wait
+            : c.message.payload.length > 1024
+              ? 6000
+              : 4000,
+        )
+        .catch((e: Error) => {
+          throw new Error(`${c.name}: ${e.message}`);
+        });
+      const where = `${c.name}`;
+      assert.equal(got.topic, topic, `${where}: topic`);
+      if (c.json && (pubName === "wamp" || subName === "wamp")) {
+        // WAMP carries the decoded value, re-encoded with JSON.stringify on the way out
+        // (docs/wamp.md "Payload mapping"): the documented equivalent is the parsed JSON.
+        assert.deepEqual(JSON.parse(got.payload.toString()), JSON.parse(c.message.payload.toString()), where);
+      } else if (!got.payload.equals(c.message.payload)) {
+        throw new Error(
+          `${where}: payload differs (${got.payload.length} bytes, sent ${c.message.payload.length}: ` +
+            `${got.payload.subarray(0, 24).toString("hex")})`,
+        );
+      }
+      if (pub.contentType && sub.contentType) {
+        // CoAP's Content-Format 0 is `text/plain; charset=utf-8` (docs/coap.md): what a CoAP text
+        // publish carries to everyone else.
+        const expected =
+          pubName === "coap" && subName !== "coap" && c.message.contentType === "text/plain"
+            ? "text/plain; charset=utf-8"
+            : c.message.contentType;
+        // WAMP has a content type only in the value/bytes choice: JSON is the one it keeps.
+        const onlyJson = pubName === "wamp" || subName === "wamp";
+        if (!onlyJson || c.json)
+          assert.equal(
+            got.contentType,
+            expected,
+            `${where}: content type ${got.contentType} (sent ${c.message.contentType})`,
+          );
+      }
+      if (pub.props && sub.props && c.message.props)
+        assert.equal(
+          got.props["grid-k"],
+          c.message.props["grid-k"],
+          `${where}: user property ${JSON.stringify(got.props)}`,
+        );
+    }
+  } finally {
+    await s.close().catch(() => {});
+  }
+}
+
+describe("all pairs: every protocol publishes to every protocol", { timeout: 150_000 }, () => {
+  let b: TestBroker;
+  const pubs = new Map<Protocol, GridClient>();
+  const subs = new Map<Protocol, GridClient>();
+
+  async function make(p: Protocol): Promise<GridClient> {
+    switch (p) {
+      case "mqtt3":
+        return mqttClient(b.mqttUrl, 4);
+      case "mqtt5":
+        return mqttClient(b.mqttUrl, 5);
+      case "amqp091":
+        return amqp091Client(b.amqpUrl);
+      case "amqp10":
+        return amqp10Client(b.amqpPort);
+      case "stomp":
+        return stompClient(b.stompPort);
+      case "wamp":
+        return wampClient(b);
+      case "coap":
+        return coapClient(b.coapPort);
+      case "xmpp":
+        return xmppClient(b);
+    }
+  }
+
+  before(async () => {
+    b = await startTestBroker({ coap: { rateLimit: 0 } });
+    for (const p of PROTOCOLS) {
+      pubs.set(p, await make(p));
+      subs.set(p, await make(p));
+    }
+  });
+  after(async () => {
+    for (const c of [...pubs.values(), ...subs.values()]) await c.close().catch(() => {});
+    await b?.close();
+  });
+
+  test("the publish/subscribe grid", async (t) => {
+    const cells = new Map<string, string>();
+    for (const p of PROTOCOLS) {
+      // One row at a time: the eight subscribers of a publisher run side by side.
+      await Promise.all(
+        PROTOCOLS.map(async (s) => {
+          const key = `${p}>${s}`;
+          try {
+            await withTimeout(runPair(p, pubs.get(p)!, s, subs.get(s)!), 30_000, key);
+            cells.set(key, "✓");
+          } catch (e) {
+            cells.set(key, `✗ ${(e as Error).message.split("\n")[0]}`);
+          }
+        }),
+      );
+    }
+    const names: Record<Protocol, string> = {
+      mqtt3: "MQTT3.1.1",
+      mqtt5: "MQTT5",
+      amqp091: "AMQP0-9-1",
+      amqp10: "AMQP1.0",
+      stomp: "STOMP",
+      wamp: "WAMP",
+      coap: "CoAP",
+      xmpp: "XMPP",
+    };
+    const w = 10;
+    const lines = [
+      "publisher \\ subscriber (✓: text, JSON, binary, 64 KiB with metadata and wildcards where both carry them)",
+      ["".padEnd(w), ...PROTOCOLS.map((s) => names[s].padEnd(w))].join(" "),
+    ];
+    const failures: string[] = [];
+    for (const p of PROTOCOLS) {
+      lines.push(
+        [
+          names[p].padEnd(w),
+          ...PROTOCOLS.map((s) => {
+            const cell = cells.get(`${p}>${s}`)!;
+            if (cell !== "✓") failures.push(`${names[p]} → ${names[s]}: ${cell}`);
+            return (cell === "✓" ? "✓" : KNOWN_GAPS[`${p}>${s}`] ? "gap" : "✗").padEnd(w);
+          }),
+        ].join(" "),
+      );
+    }
+    lines.push(...failures);
+    const gapReasons = new Set(Object.values(KNOWN_GAPS));
+    for (const why of gapReasons) {
+      const where = Object.keys(KNOWN_GAPS).filter((k) => KNOWN_GAPS[k] === why);
+      lines.push(`known gap (${where.join(", ")}): ${why}`);
+    }
+    for (const l of lines) t.diagnostic(l);
+    console.log(lines.join("\n"));
+    // Every cell passes, except the known gaps, which fail exactly at the case they name.
+    const unexpected = PROTOCOLS.flatMap((p) =>
+      PROTOCOLS.filter((s) => {
+        const cell = cells.get(`${p}>${s}`)!;
+        const gap = KNOWN_GAPS[`${p}>${s}`];
+        return gap ? !cell.startsWith(`✗ ${gap.split(":")[0]}:`) : cell !== "✓";
+      }).map((s) => `${p}>${s}: ${cells.get(`${p}>${s}`)}`),
+    );
+    assert.deepEqual(unexpected, [], "cells that differ from the expectation (KNOWN_GAPS)");
+  });
+
+  test("the RPC grid: every caller protocol calls a WAMP and an MQTT 5 callee", async (t) => {
+    const wamp = await joinAutobahn(b, VARIANTS[1]!);
+    const mqtt5 = await mqttCallee(b.mqttUrl, "grid.rpc.mqtt5", (payload) => ({
+      payload: JSON.stringify({ echo: JSON.parse(payload.toString()), by: "mqtt5" }),
+      contentType: "application/json",
+    }));
+    try {
+      await wamp.session.register("grid.rpc.wamp", (args: unknown[]) => ({ echo: args[0], by: "wamp" }));
+      const callees = { WAMP: "wamp", "MQTT 5": "mqtt5" } as const;
+      const lines = ["caller \\ callee (✓: a JSON argument goes in, the callee's JSON result comes back)"];
+      lines.push(["".padEnd(12), ...Object.keys(callees).map((c) => c.padEnd(8))].join(" "));
+      const failures: string[] = [];
+      for (const caller of CALLERS) {
+        const row = [caller.padEnd(12)];
+        for (const [calleeName, id] of Object.entries(callees)) {
+          const arg = { n: 2, from: caller, list: [1, "two", null] };
+          try {
+            const result = await call(b, caller, `grid.rpc.${id}`, arg);
+            assert.deepEqual(result, { echo: arg, by: id });
+            row.push("✓".padEnd(8));
+          } catch (e) {
+            row.push("✗".padEnd(8));
+            failures.push(`${caller} → ${calleeName}: ${(e as Error).message.split("\n")[0]}`);
+          }
+        }
+        lines.push(row.join(" "));
+      }
+      lines.push(...failures);
+      for (const l of lines) t.diagnostic(l);
+      console.log(lines.join("\n"));
+      assert.deepEqual(failures, []);
+    } finally {
+      await wamp.close();
+      await endClient(mqtt5.client, true);
+    }
+  });
+});
