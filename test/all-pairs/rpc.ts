@@ -3,6 +3,7 @@
  * resolves with the result decoded back to a JSON value, through its protocol's real client.
  */
 import type { IMessage } from "@stomp/stompjs";
+import amqp from "amqplib";
 import type { IPublishPacket } from "mqtt";
 import type { TestBroker } from "../helpers/broker.js";
 import { connect, endClient } from "../helpers/mqtt-client.js";
@@ -11,7 +12,7 @@ import { joinAutobahn, VARIANTS } from "../helpers/wamp.js";
 import { closeAgent, coapRequest, newAgent } from "../protocols/coap/helpers.js";
 import { withTimeout } from "./types.js";
 
-export const CALLERS = ["WAMP", "MQTT 5", "MQTT 3.1.1", "STOMP", "HTTP", "CoAP"] as const;
+export const CALLERS = ["WAMP", "MQTT 5", "MQTT 3.1.1", "STOMP", "HTTP", "CoAP", "AMQP 0-9-1"] as const;
 export type Caller = (typeof CALLERS)[number];
 
 let replies = 0;
@@ -19,6 +20,35 @@ let replies = 0;
 export async function call(b: TestBroker, caller: Caller, procedure: string, arg: unknown): Promise<unknown> {
   const body = JSON.stringify(arg);
   switch (caller) {
+    case "AMQP 0-9-1": {
+      // basic.publish to amq.rpc, answered through direct reply-to (RabbitMQ's RPC pattern).
+      const conn = await amqp.connect(b.amqpUrl);
+      try {
+        const ch = await conn.createChannel();
+        const corr = `a${++replies}`;
+        const got = new Promise<amqp.ConsumeMessage>((resolve) => {
+          void ch.consume(
+            "amq.rabbitmq.reply-to",
+            (m) => m && m.properties.correlationId === corr && resolve(m),
+            {
+              noAck: true,
+            },
+          );
+        });
+        await new Promise((r) => setTimeout(r, 50));
+        ch.publish("amq.rpc", procedure, Buffer.from(body), {
+          replyTo: "amq.rabbitmq.reply-to",
+          correlationId: corr,
+          contentType: "application/json",
+        });
+        const m = await withTimeout(got, 5000, "AMQP 0-9-1 answer");
+        if (m.properties.headers?.error !== undefined)
+          throw new Error(`error ${String(m.properties.headers.error)}`);
+        return JSON.parse(m.content.toString());
+      } finally {
+        await conn.close();
+      }
+    }
     case "WAMP": {
       const w = await joinAutobahn(b, VARIANTS[0]!);
       try {
