@@ -15,6 +15,8 @@ export type Address =
   | { kind: "topic"; name: string }
   | { kind: "queue"; name: string }
   | { kind: "exchange-subject" }
+  /** `/rpc/<procedure>`: each message is a call through the core Dealer (docs/rpc.md). */
+  | { kind: "rpc"; procedure: string }
   | { kind: "error"; message: string };
 
 export function parseAddress(a: string): Address {
@@ -27,6 +29,7 @@ export function parseAddress(a: string): Address {
       : { kind: "topic", name: rest };
   }
   if (a === "/exchanges/amq.topic") return { kind: "exchange-subject" };
+  if (a.startsWith("/rpc/") && a.length > 5) return { kind: "rpc", procedure: a.slice(5) };
   let q: string | undefined;
   if (a.startsWith("/queue/")) q = a.slice(7);
   else if (a.startsWith("/queues/")) q = a.slice(8);

@@ -4,10 +4,12 @@
  * raised while handling a frame end the connection, its session or its link with the matching
  * condition (errors.ts); the other sessions and connections are unaffected.
  */
+
 import type { Principal } from "../../core/auth.js";
 import type { Logger } from "../../core/logger.js";
 import type { Message, QoS } from "../../core/message.js";
 import type { Router } from "../../core/router.js";
+import type { RpcBridge } from "../../core/rpc-bridge.js";
 import type {
   CloseReason,
   ConnectionInfo,
@@ -41,6 +43,8 @@ let nextId = 0;
 
 export class Amqp10Connection implements SessionConnection {
   readonly id: string;
+  /** Routed RPC calls made from this connection (handlers-rpc.ts), created on the first one. */
+  rpc: RpcBridge | undefined;
   readonly info: ConnectionInfo;
   readonly router: Router;
   readonly log: Logger;
@@ -462,6 +466,7 @@ export class Amqp10Connection implements SessionConnection {
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     for (const s of this.sessions.values()) s.release();
     this.sessions.clear();
+    this.rpc?.leave();
     this.adapter.closed(this);
   }
 }

@@ -30,6 +30,7 @@ import {
 } from "./codec/types.js";
 import { Amqp10Error, Cond, errorValue } from "./errors.js";
 import { feedQueueOptions, type TopicFeed } from "./feed.js";
+import { rpcCall } from "./handlers-rpc.js";
 import { type Destination, IncomingLink, OutgoingLink } from "./links.js";
 import type { Amqp10Message } from "./message-mapping.js";
 import { type Amqp10Session, rejected } from "./session.js";
@@ -130,6 +131,8 @@ function resolveTarget(s: Amqp10Session, target: AmqpValue | undefined): Destina
       }
       return { kind: "topic", topic };
     }
+    case "rpc":
+      return { kind: "rpc", procedure: a.procedure };
     case "queue":
       if (!s.conn.router.auth.authorize(principal, "publish", queueAclName(a.name))) {
         throw new Refusal(Cond.unauthorizedAccess, `not authorized to send to '${address}'`);
@@ -196,6 +199,10 @@ export function routeMessage(
   if (dest.kind === "topic") {
     message.topic = dest.topic;
     router.publish(message);
+    return undefined;
+  }
+  if (dest.kind === "rpc") {
+    rpcCall(s, dest.procedure, message);
     return undefined;
   }
   if (dest.kind !== "queue") return undefined;
@@ -293,7 +300,7 @@ function resolveSource(
   const durableAsked = numberOf(src[1]) ?? 0;
   const expiry = textOf(src[2]) ?? "session-end";
   let durable = 0;
-  if (a.kind === "error" || a.kind === "exchange-subject") {
+  if (a.kind === "error" || a.kind === "exchange-subject" || a.kind === "rpc") {
     throw new Refusal(Cond.notFound, a.kind === "error" ? a.message : `cannot receive from '${address}'`);
   }
   if (a.kind === "queue") {

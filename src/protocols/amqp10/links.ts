@@ -12,6 +12,8 @@ import type { TopicFeed } from "./feed.js";
 export type Destination =
   | { kind: "topic"; topic: string }
   | { kind: "queue"; name: string }
+  /** `/rpc/<procedure>`: calls (handlers-rpc.ts). */
+  | { kind: "rpc"; procedure: string }
   /** `/exchanges/amq.topic` with no key: each message's subject is its routing key. */
   | { kind: "subject" }
   /** The anonymous relay (null target address): each message's `to` is its address. */
