@@ -39,44 +39,15 @@ export function startFlags(): FlagDef[] {
       arg: "N|off",
       help: `${name.toUpperCase()} listener port (default ${def})`,
     });
-    if (name === "mqtt") {
+    // Every section with a tlsPort gets its TLS flag too (named as the protocol's own TLS variant).
+    const tls = TLS_FLAGS[name];
+    const tlsDefault = (DEFAULT_CONFIG as unknown as Record<string, { tlsPort?: unknown }>)[name]?.tlsPort;
+    if (tls !== undefined && "tlsPort" in field.fields) {
       flags.push({
-        flag: "--mqtts-port",
-        path: "mqtt.tlsPort",
+        flag: tls.flag,
+        path: `${name}.tlsPort`,
         arg: "N|off",
-        help: `MQTT over TLS port (default ${DEFAULT_CONFIG.mqtt.tlsPort}, when tls.cert and tls.key are set)`,
-      });
-    }
-    if (name === "http") {
-      flags.push({
-        flag: "--https-port",
-        path: "http.tlsPort",
-        arg: "N|off",
-        help: `HTTPS / wss port (default ${DEFAULT_CONFIG.http.tlsPort}, when tls.cert and tls.key are set)`,
-      });
-    }
-    if (name === "stomp") {
-      flags.push({
-        flag: "--stomps-port",
-        path: "stomp.tlsPort",
-        arg: "N|off",
-        help: `STOMP over TLS port (default ${DEFAULT_CONFIG.stomp.tlsPort}, when tls.cert and tls.key are set)`,
-      });
-    }
-    if (name === "amqp") {
-      flags.push({
-        flag: "--amqps-port",
-        path: "amqp.tlsPort",
-        arg: "N|off",
-        help: `AMQP over TLS port (default ${DEFAULT_CONFIG.amqp.tlsPort}, when tls.cert and tls.key are set)`,
-      });
-    }
-    if (name === "xmpp") {
-      flags.push({
-        flag: "--xmpps-port",
-        path: "xmpp.tlsPort",
-        arg: "N|off",
-        help: `XMPP direct TLS port (default ${DEFAULT_CONFIG.xmpp.tlsPort}, when tls.cert and tls.key are set)`,
+        help: `${tls.what} port (default ${tlsDefault}, when tls.cert and tls.key are set)`,
       });
     }
   }
@@ -91,6 +62,15 @@ export function startFlags(): FlagDef[] {
   );
   return flags;
 }
+
+/** The TLS listener flag of each section that has one. */
+const TLS_FLAGS: Readonly<Record<string, { flag: string; what: string }>> = {
+  mqtt: { flag: "--mqtts-port", what: "MQTT over TLS" },
+  http: { flag: "--https-port", what: "HTTPS / wss" },
+  stomp: { flag: "--stomps-port", what: "STOMP over TLS" },
+  amqp: { flag: "--amqps-port", what: "AMQP over TLS" },
+  xmpp: { flag: "--xmpps-port", what: "XMPP direct TLS" },
+};
 
 function kebab(s: string): string {
   return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
