@@ -10,6 +10,7 @@ import { cpuMicros, rssKiB } from "../proc.js";
 import { quantile, sleep } from "../stats.js";
 import { BenchConnection } from "./client.js";
 import { ACK_TAG_OFFSET, ackFrame, BODY_SIZE, method, publishFrames, repeat, writeTag } from "./frames.js";
+import { measureWindow, type WindowResult } from "./window.js";
 
 export type ScenarioId = "no-ack" | "manual-ack" | "confirms" | "fanout16" | "latency" | "idle";
 
@@ -44,24 +45,8 @@ const WINDOW = Number(process.env.BENCH_AMQP_WINDOW ?? 131_072);
 const body = Buffer.alloc(BODY_SIZE, 0x61);
 
 /** Counts `count()` over the measuring window, with broker and generator CPU. */
-async function window(
-  count: () => number,
-): Promise<{ rate: number; brokerCpuPct: number; genCpuPct: number }> {
-  await sleep(WARMUP);
-  const c0 = count();
-  const b0 = cpuMicros(brokerPid);
-  const g0 = process.cpuUsage();
-  const t0 = performance.now();
-  await sleep(MEASURE);
-  const dt = performance.now() - t0;
-  const n = count() - c0;
-  const b = cpuMicros(brokerPid) - b0;
-  const g = process.cpuUsage(g0);
-  return {
-    rate: (n * 1000) / dt,
-    brokerCpuPct: (b / 1000 / dt) * 100,
-    genCpuPct: ((g.user + g.system) / 1000 / dt) * 100,
-  };
+function window(count: () => number): Promise<WindowResult> {
+  return measureWindow(count, brokerPid, WARMUP, MEASURE);
 }
 
 async function declareQueue(c: BenchConnection, name: string, durable = false, args = {}): Promise<void> {

@@ -5,11 +5,10 @@
  *
  *   node dist/bench/amqp/gen10.js <scenario> <port> <broker pid> [warmupMs] [measureMs]
  */
-import { performance } from "node:perf_hooks";
-import { cpuMicros, rssKiB } from "../proc.js";
-import { sleep } from "../stats.js";
+import { rssKiB } from "../proc.js";
 import { Bench10Connection, messageBytes, patchIds, transfers } from "./client10.js";
 import { BODY_SIZE } from "./frames.js";
+import { measureWindow, type WindowResult } from "./window.js";
 
 export type Scenario10Id = "amqp10-presettled" | "amqp10-unsettled" | "amqp10-fanout16" | "amqp10-stall";
 
@@ -29,24 +28,9 @@ const WINDOW = Number(process.env.BENCH_AMQP_WINDOW ?? 131_072);
 const RECEIVER_CREDIT = 5000;
 const message = messageBytes(Buffer.alloc(BODY_SIZE, 0x61));
 
-async function window(
-  count: () => number,
-): Promise<{ rate: number; brokerCpuPct: number; genCpuPct: number }> {
-  await sleep(WARMUP);
-  const c0 = count();
-  const b0 = cpuMicros(brokerPid);
-  const g0 = process.cpuUsage();
-  const t0 = performance.now();
-  await sleep(MEASURE);
-  const dt = performance.now() - t0;
-  const n = count() - c0;
-  const b = cpuMicros(brokerPid) - b0;
-  const g = process.cpuUsage(g0);
-  return {
-    rate: (n * 1000) / dt,
-    brokerCpuPct: (b / 1000 / dt) * 100,
-    genCpuPct: ((g.user + g.system) / 1000 / dt) * 100,
-  };
+/** Counts `count()` over the measuring window, with broker and generator CPU. */
+function window(count: () => number): Promise<WindowResult> {
+  return measureWindow(count, brokerPid, WARMUP, MEASURE);
 }
 
 /** A receiving link that tops its credit up when half is used; unsettled ones accept per read. */
