@@ -36,6 +36,8 @@ function command(name: CoapServerName, port: number, dir: string): string[] {
   return [
     process.execPath,
     "--max-semi-space-size=4",
+    // e.g. BENCH_SWITCHBOARD_NODE_ARGS=--cpu-prof to profile the server
+    ...(process.env.BENCH_SWITCHBOARD_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
     "dist/src/cli/main.js",
     "start",
     "--stomp-port",

@@ -21,6 +21,7 @@ import { identityOf, principalOf } from "./credentials.js";
 import { Exchange, type ExchangeHost } from "./exchange.js";
 import { dispatch } from "./handlers/dispatch.js";
 import type { CoapResources, TopicRecord } from "./handlers/env.js";
+import { NotifyBatch } from "./notify-batch.js";
 import { type CoapOptions, DEFAULT_COAP_OPTIONS } from "./options.js";
 import { Peer } from "./peer.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -39,7 +40,14 @@ export class CoapAdapter implements CoapResources, ExchangeHost {
 
   constructor(router: Router, options: Partial<CoapOptions>, log: Logger) {
     const o = { ...DEFAULT_COAP_OPTIONS, ...options };
-    this.ctx = { options: o, router, log, szx: szxFor(o.blockSize), usage: { block1Bytes: 0 } };
+    this.ctx = {
+      options: o,
+      router,
+      log,
+      szx: szxFor(o.blockSize),
+      usage: { block1Bytes: 0 },
+      notifications: new NotifyBatch(),
+    };
     this.limiter = new RateLimiter(o.rateLimit, o.rateBurst, o.maxPeers);
     this.sweeper = setInterval(() => this.sweep(Date.now()), SWEEP_INTERVAL_MS);
     this.sweeper.unref();

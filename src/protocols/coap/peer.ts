@@ -315,7 +315,7 @@ export class Peer implements SessionConnection, OutgoingHost {
   deliver(message: Message, _qos: QoS, _retain: boolean, sub: Subscription | undefined): void {
     if (sub === undefined) return;
     const obs = this.observers?.get(sub.topicFilter);
-    if (obs !== undefined) this.notify(obs, message, Date.now());
+    if (obs !== undefined) this.ctx.notifications.add(this, obs, message);
   }
 
   drain(): void {}

@@ -50,6 +50,8 @@ test("RFC 7641 §4.5: after observeConIntervalMs without one, the next notificat
     router.publish(createMessage("day", Buffer.from("2")));
     await new Promise((r) => setTimeout(r, 300));
     router.publish(createMessage("day", Buffer.from("3")));
+    // Notifications leave at the end of the event-loop turn (notify-batch.ts).
+    await new Promise((r) => setImmediate(r));
     // registration answer, two NON notifications, then a CON one: the interval had passed.
     assert.deepEqual(types(), [NON, NON, NON, CON]);
   } finally {

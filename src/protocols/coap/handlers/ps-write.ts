@@ -2,7 +2,8 @@
  * PUT/POST on a topic publish (EMQX's /ps/ convention, draft-ietf-core-coap-pubsub "publish"):
  * 2.04 Changed. `?qos=0|1|2` sets the QoS (default: 1 for a CON request, 0 for NON); `?retain=false`
  * publishes without keeping the value (default: kept, so GET reads it back). DELETE removes the
- * topic: observers get a final 4.04 and the last value is cleared.
+ * topic: observers get a final 4.04 and the last value is cleared. The answer to a publish that
+ * must survive a crash (QoS 1/2 or retained) waits for the store commit.
  */
 import { createMessage, NO_PROPERTIES, type QoS } from "../../../core/message.js";
 import { respondError } from "../body.js";
@@ -58,7 +59,20 @@ export function publishTopic(env: RequestEnv, topic: string): void {
   if (principal.username !== undefined) message.publisherUser = principal.username;
   ctx.router.stats.messagesReceived++;
   ctx.router.publish(message);
-  ex.respond(Code.Changed, env.block1 !== undefined ? [env.block1] : []);
+  const options = env.block1 !== undefined ? [env.block1] : [];
+  if (qos === 0 && !retain) {
+    ex.respond(Code.Changed, options);
+    return;
+  }
+  // 2.04 promises the message is kept (queued for persistent subscribers, retained): it is sent
+  // after the store commit that makes it durable, as MQTT's PUBACK is (group commit per tick).
+  ctx.router.store.commit().then(
+    () => ex.respond(Code.Changed, options),
+    (err: unknown) => {
+      ctx.log.error("coap: store commit failed", { error: String(err) });
+      respondError(ctx, ex, Code.InternalServerError, "store commit failed");
+    },
+  );
 }
 
 export function deleteTopic(env: RequestEnv, topic: string): void {
