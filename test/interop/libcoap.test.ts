@@ -108,6 +108,33 @@ test("libcoap coap-client: observe a topic and receive MQTT publishes as notific
   }
 });
 
+test("libcoap coap-client: block-wise notifications (first block with Observe, the rest by GET)", {
+  timeout: 30_000,
+}, async (t) => {
+  if (!requireProgram(t, CLIENT, ["-h"])) return;
+  const b = await startTestBroker({ coap: { rateLimit: 0 } });
+  const pub = await connect(b.mqttUrl, { protocolVersion: 5, clientId: "mqtt-pub" });
+  let obs: ReturnType<typeof startProgram> | undefined;
+  try {
+    // Printable and distinct, each several blocks long: found whole in coap-client's stdout or not.
+    const bodies = [0, 1].map(() => Buffer.from(randomBytes(3 * 1024).toString("base64")));
+    obs = startProgram(CLIENT, ["-m", "get", "-s", "8", uri(b, "/ps/lib/obsbig")], /$^/, 20_000);
+    await waitFor(() => b.handle.router.subscriptionCount === 1, 10_000);
+    for (const body of bodies) {
+      await pub.publishAsync("lib/obsbig", body, { qos: 1 });
+      await waitFor(() => obs!.stdout().includes(body), 10_000);
+    }
+    const out = obs.stdout();
+    for (const [i, body] of bodies.entries())
+      assert.ok(out.includes(body), `notification ${i} (${body.length} bytes) whole in ${out.length} bytes`);
+  } finally {
+    obs?.child.kill("SIGTERM");
+    if (obs) await obs.exited;
+    await endClient(pub, true);
+    await b.close();
+  }
+});
+
 test("libcoap coap-client: /.well-known/core discovery filtered by rt", { timeout: 30_000 }, async (t) => {
   if (!requireProgram(t, CLIENT, ["-h"])) return;
   const b = await startTestBroker();

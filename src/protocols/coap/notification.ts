@@ -51,22 +51,35 @@ function encodeTail(message: Message, szx: number, now: number): Buffer {
   return buf;
 }
 
-/** Header, token and Observe option for one observer; the message id is written at send time. */
+/**
+ * Header, token, ETag (when given) and Observe option for one observer; the message id is written
+ * at send time. ETag (4) precedes Observe (6), so it belongs to the head, not the shared tail: a
+ * block-wise notification carries the ETag its remaining blocks are served with, as in RFC 7959
+ * §3.4 (Figure 12), so the client can tell that the blocks it fetches belong to this notification.
+ */
 export function notificationHead(
   type: MessageType,
   token: Buffer,
   seq: number,
   code: number = Code.Content,
+  etag?: Buffer,
 ): Buffer {
   const obs = uintBytes(seq);
-  const buf = Buffer.allocUnsafe(4 + token.length + 1 + obs.length);
+  const etagLen = etag === undefined ? 0 : 1 + etag.length; // 1 <= length <= 8: no extended length
+  const buf = Buffer.allocUnsafe(4 + token.length + etagLen + 1 + obs.length);
   buf[0] = 0x40 | (type << 4) | token.length;
   buf[1] = code;
   buf[2] = 0;
   buf[3] = 0;
   token.copy(buf, 4);
-  buf[4 + token.length] = (Opt.Observe << 4) | obs.length;
-  obs.copy(buf, 5 + token.length);
+  let pos = 4 + token.length;
+  if (etag !== undefined) {
+    buf[pos++] = (Opt.ETag << 4) | etag.length;
+    etag.copy(buf, pos);
+    pos += etag.length;
+  }
+  buf[pos++] = ((etag === undefined ? Opt.Observe : Opt.Observe - Opt.ETag) << 4) | obs.length;
+  obs.copy(buf, pos);
   return buf;
 }
 

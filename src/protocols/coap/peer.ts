@@ -18,10 +18,11 @@ import type {
 } from "../../core/session.js";
 import type { DatagramSender } from "../../transports/udp.js";
 import { blockSize } from "./codec/block.js";
-import { CON, NON, RST } from "./codec/constants.js";
+import { CON, Code, NON, RST } from "./codec/constants.js";
 import { encodeEmpty } from "./codec/encode.js";
 import type { CoapContext } from "./context.js";
 import { Dedup } from "./dedup.js";
+import { etagOf } from "./etag.js";
 import { notificationHead, notificationTail, setMid } from "./notification.js";
 import { Observer } from "./observer.js";
 import { type OutgoingCon, type OutgoingHost, OutgoingWindow } from "./outgoing.js";
@@ -208,7 +209,9 @@ export class Peer implements SessionConnection, OutgoingHost {
     const seq = obs.nextSeq();
     const con =
       obs.confirmable || ++obs.sinceCon >= o.observeConEvery || now - obs.lastConAt >= o.observeConIntervalMs;
-    const head = notificationHead(con ? CON : NON, obs.token, seq);
+    // The ETag of a block-wise notification is the one its later blocks carry (handlers/ps-read.ts).
+    const etag = obs.notified === undefined ? undefined : etagOf(message);
+    const head = notificationHead(con ? CON : NON, obs.token, seq, Code.Content, etag);
     if (con) {
       obs.sinceCon = 0;
       obs.lastConAt = now;

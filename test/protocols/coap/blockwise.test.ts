@@ -213,6 +213,31 @@ test(
         assert.deepEqual(block(n, Opt.Block2), { num: 0, more: true, szx: 6 });
         assert.equal(readUint(findOption(n, Opt.Size2)!), 2500);
         assert.equal(n.payload.length, 1024);
+        // npm coap 1.5 asks for the later blocks with its registration's token and Observe 0 still
+        // set: that is a block of this notification, not a new registration (only block 0 registers).
+        c.send(
+          buildRequest(CON, Code.GET, 2, T, "/ps/big/obs", [
+            uintOption(Opt.Observe, 0),
+            uintOption(Opt.Block2, 2 * 16 + 6),
+          ]),
+        );
+        const last = await c.next();
+        assert.deepEqual(block(last, Opt.Block2), { num: 2, more: false, szx: 6 });
+        assert.equal(last.payload.length, 2500 - 2048);
+        assert.equal(findOption(last, Opt.Observe), undefined);
+        assert.equal(b.handle.router.subscriptionCount, 1);
+        b.handle.router.publish({
+          topic: "big/obs",
+          payload: Buffer.from("still observed"),
+          qos: 0,
+          retain: true,
+          properties: {},
+          publisherId: "t",
+          timestamp: Date.now(),
+        });
+        const next = await c.next();
+        assert.equal(next.payload.toString(), "still observed");
+        assert.ok(readUint(findOption(next, Opt.Observe)!) > readUint(findOption(n, Opt.Observe)!));
       },
       { coap: { amplificationFactor: 0 } },
     ),
@@ -239,17 +264,42 @@ test(
         });
         const n = await c.next();
         assert.deepEqual(block(n, Opt.Block2), { num: 0, more: true, szx: 6 });
+        assert.ok(findOption(n, Opt.Observe) !== undefined);
+        // RFC 7959 §3.4 (Figure 12): the notification carries the ETag its later blocks come with.
+        const etag = findOption(n, Opt.ETag);
+        assert.equal(etag?.length, 8);
         const parts = [n.payload];
         for (let num = 1; num <= 2; num++) {
+          // The later blocks are plain GETs without Observe (RFC 7959 §2.6), with a new token.
+          const token = Buffer.from([0x40 + num]);
           c.send(
-            buildRequest(CON, Code.GET, 1 + num, T, "/ps/big/live", [uintOption(Opt.Block2, num * 16 + 6)]),
+            buildRequest(CON, Code.GET, 1 + num, token, "/ps/big/live", [
+              uintOption(Opt.Block2, num * 16 + 6),
+            ]),
           );
           const r = await c.next();
           assert.equal(r.code, Code.Content);
+          assert.ok(r.token.equals(token));
           assert.deepEqual(block(r, Opt.Block2), { num, more: num < 2, szx: 6 });
+          assert.equal(findOption(r, Opt.Observe), undefined, "a later block is no notification");
+          assert.ok(findOption(r, Opt.ETag)?.equals(etag!), "same ETag as the notification");
           parts.push(r.payload);
         }
         assert.ok(Buffer.concat(parts).equals(body));
+        // A small notification needs no ETag to tie blocks together, and has none.
+        b.handle.router.publish({
+          topic: "big/live",
+          payload: Buffer.from("small"),
+          qos: 0,
+          retain: false,
+          properties: {},
+          publisherId: "t",
+          timestamp: Date.now(),
+        });
+        const small = await c.next();
+        assert.equal(small.payload.toString(), "small");
+        assert.ok(findOption(small, Opt.Observe) !== undefined);
+        assert.equal(findOption(small, Opt.ETag), undefined);
       },
       { coap: { amplificationFactor: 0 } },
     ),
