@@ -96,6 +96,13 @@ describe("XMPP RPC caller through the core Dealer", () => {
   test("WAMP callee: a JSON body {args, kwargs} gives an iq result with the JSON value", T, async () => {
     const r = await xmppCall(c, "com.wamp.add", JSON.stringify({ args: [2, 3], kwargs: { scale: 10 } }));
     assert.deepEqual(r, { type: "result", args: [50] });
+    // The same over WebSocket (RFC 7395).
+    const ws = await connectClient(b, { username: "rpc-ws", ws: true });
+    try {
+      assert.deepEqual(await xmppCall(ws, "com.wamp.add", '{"args": [2, 3]}'), { type: "result", args: [5] });
+    } finally {
+      await ws.stop();
+    }
   });
 
   test("MQTT 5 callee: content-type='application/x-wamp+json' takes [args, kwargs] exactly", T, async () => {
@@ -226,6 +233,25 @@ describe("XMPP RPC caller through the core Dealer", () => {
       assert.equal(typeof r.args?.[0], "string", "a reason for people");
     });
   }
+
+  test(
+    "§8.3.3.18 resource-constraint: past rpc.maxPendingCalls, switchboard.error.too_many_calls",
+    T,
+    async () => {
+      const dealer = b.handle.router.dealer;
+      const max = dealer.maxPendingCalls;
+      dealer.maxPendingCalls = 1;
+      try {
+        const first = xmppCall(c, "com.wamp.slow", "1");
+        const r = await xmppCall(c, "com.wamp.add", '{"args": [1, 2]}');
+        assert.equal(r.condition, "resource-constraint");
+        assert.equal(r.uri, "switchboard.error.too_many_calls");
+        assert.equal((await first).uri, "wamp.error.timeout");
+      } finally {
+        dealer.maxPendingCalls = max;
+      }
+    },
+  );
 
   test("a call to the user's own bare JID is not a call: service-unavailable", T, async () => {
     const r = await xmppCall(c, "com.wamp.add", "[1,2]", {}, { to: "rpc-caller@localhost" });
