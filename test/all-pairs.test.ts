@@ -5,15 +5,18 @@
  * broker. Metadata (content type, user properties) is checked where both sides carry it
  * (docs/metadata.md), and subscribers that have wildcards subscribe with one (`grid/<pub>/<sub>/+`,
  * each message on its own last level). Then every caller protocol with RPC (docs/rpc.md) calls a
- * WAMP callee and an MQTT 5 callee. Both grids are printed to the test output.
+ * WAMP callee and an MQTT 5 callee, and gets both router errors (no such procedure) and callee
+ * errors (an application error's URI and args) in its protocol's documented error form. The grids
+ * are printed to the test output.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import autobahn from "autobahn";
 import { amqp10Client } from "./all-pairs/amqp10.js";
 import { amqp091Client } from "./all-pairs/amqp091.js";
 import { coapClient } from "./all-pairs/coap.js";
 import { mqttClient } from "./all-pairs/mqtt.js";
-import { CALLERS, call } from "./all-pairs/rpc.js";
+import { CALLERS, type Caller, call, GridRpcError } from "./all-pairs/rpc.js";
 import { stompClient } from "./all-pairs/stomp.js";
 import type { GridClient, OutMessage } from "./all-pairs/types.js";
 import { withTimeout } from "./all-pairs/types.js";
@@ -272,4 +275,64 @@ describe("all pairs: every protocol publishes to every protocol", { timeout: 150
       await endClient(mqtt5.client, true);
     }
   });
+
+  test("the RPC error grid: every caller gets no_such_procedure and an application error in its own form", async (t) => {
+    const wamp = await joinAutobahn(b, VARIANTS[1]!);
+    try {
+      // The raised error is the point of these calls: autobahn would log each one to stderr.
+      (wamp.session as { _on_user_error?: () => void })._on_user_error = () => {};
+      await wamp.session.register("grid.rpc.fail", () => {
+        throw new autobahn.Error("com.example.oops", ["grid oops", 7]);
+      });
+      const cases = {
+        "no such procedure": { procedure: "grid.rpc.nobody", uri: "wamp.error.no_such_procedure", args: [] },
+        "application error": { procedure: "grid.rpc.fail", uri: "com.example.oops", args: ["grid oops", 7] },
+      } as const;
+      const lines = [
+        "caller \\ error (✓: the URI and args arrive in the caller protocol's documented error form)",
+      ];
+      lines.push(["".padEnd(12), ...Object.keys(cases).map((c) => c.padEnd(18)), "error form"].join(" "));
+      const failures: string[] = [];
+      for (const caller of CALLERS) {
+        const row = [caller.padEnd(12)];
+        for (const [name, c] of Object.entries(cases)) {
+          const form = ERROR_FORMS[caller][name === "no such procedure" ? 0 : 1];
+          try {
+            const e = await call(b, caller, c.procedure, 1).then(
+              (r) => new Error(`a result: ${JSON.stringify(r)}`),
+              (e: Error) => e,
+            );
+            if (!(e instanceof GridRpcError)) throw e;
+            assert.deepEqual([e.form, e.uri, e.args], [form, c.uri, c.args]);
+            row.push("✓".padEnd(18));
+          } catch (e) {
+            row.push("✗".padEnd(18));
+            failures.push(`${caller} → ${name}: ${(e as Error).message.replace(/\s+/g, " ").slice(0, 200)}`);
+          }
+        }
+        const [noSuch, app] = ERROR_FORMS[caller];
+        row.push(noSuch === app ? noSuch : `${noSuch} / ${app}`);
+        lines.push(row.join(" "));
+      }
+      lines.push(...failures);
+      for (const l of lines) t.diagnostic(l);
+      console.log(lines.join("\n"));
+      assert.deepEqual(failures, []);
+    } finally {
+      await wamp.close();
+    }
+  });
 });
+
+/** Each caller protocol's documented error form (docs/rpc.md): [no such procedure, application error]. */
+const ERROR_FORMS: Record<Caller, readonly [string, string]> = {
+  WAMP: ["ERROR", "ERROR"],
+  "MQTT 5": ["user property error", "user property error"],
+  "MQTT 3.1.1": ["<reply>/error JSON", "<reply>/error JSON"],
+  STOMP: ["header error", "header error"],
+  HTTP: ["HTTP 404", "HTTP 500"],
+  CoAP: ["CoAP 4.04", "CoAP 5.00"],
+  "AMQP 0-9-1": ["header error", "header error"],
+  "AMQP 1.0": ["application property error", "application property error"],
+  XMPP: ["iq item-not-found", "iq undefined-condition"],
+};

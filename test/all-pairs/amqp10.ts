@@ -11,7 +11,7 @@ import {
 } from "./types.js";
 
 /** The body back to bytes: data sections as they are, an amqp-value string as UTF-8, binary as is. */
-function bodyBytes(body: unknown): Buffer {
+export function bodyBytes(body: unknown): Buffer {
   if (Buffer.isBuffer(body)) return body;
   if (typeof body === "string") return Buffer.from(body, "utf8");
   const section = body as { typecode?: number; content?: unknown };

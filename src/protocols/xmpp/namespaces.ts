@@ -23,4 +23,5 @@ export const NS = {
   json: "urn:xmpp:json:0", // XEP-0335 JSON containers
   payload: "urn:switchboard:payload:0", // our element for text and binary payloads (docs/xmpp.md)
   version: "jabber:iq:version",
+  rpc: "urn:switchboard:rpc", // routed RPC calls from XMPP clients (docs/rpc.md "XMPP")
 } as const;

@@ -7,6 +7,7 @@
 import type { Account } from "./account.js";
 import type { XmppConnection } from "./connection.js";
 import { NS } from "./namespaces.js";
+import type { XmppRpcCaller } from "./rpc/caller.js";
 import type { StreamManagement } from "./sm.js";
 import type { Element } from "./xml/element.js";
 import { toXml } from "./xml/serialize.js";
@@ -29,6 +30,8 @@ export class BoundResource {
   /** Asked for the roster: gets roster pushes (RFC 6121 §2.1.6). */
   interested = false;
   sm: StreamManagement | undefined;
+  /** Its RPC calls (made on the first one); a call outlives a cut connection only while resumable. */
+  rpcCaller: XmppRpcCaller | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
   private ended = false;
 
@@ -126,6 +129,7 @@ export class BoundResource {
     const conn = this.conn;
     this.conn = undefined;
     if (conn?.isOpen) conn.close("conflict");
+    this.rpcCaller?.leave();
     this.hub.unbind(this);
   }
 

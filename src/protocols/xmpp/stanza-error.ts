@@ -16,8 +16,10 @@ export type StanzaErrorCondition =
   | "policy-violation"
   | "recipient-unavailable"
   | "remote-server-not-found"
+  | "remote-server-timeout"
   | "resource-constraint"
   | "service-unavailable"
+  | "undefined-condition"
   | "unexpected-request";
 
 /** The error type RFC 6120 §8.3.3 gives each condition. */
@@ -35,8 +37,11 @@ const TYPE: Record<StanzaErrorCondition, "auth" | "cancel" | "modify" | "wait"> 
   "policy-violation": "modify",
   "recipient-unavailable": "wait",
   "remote-server-not-found": "cancel",
+  "remote-server-timeout": "wait",
   "resource-constraint": "wait",
   "service-unavailable": "cancel",
+  // §8.3.3.21 leaves the type open; used with an application-specific condition, as it asks.
+  "undefined-condition": "cancel",
   "unexpected-request": "wait",
 };
 

@@ -12,6 +12,7 @@ const SERVER_FEATURES = [
   NS.version,
   "msgoffline", // XEP-0160
   NS.delay,
+  NS.rpc, // routed RPC calls (handlers/rpc.ts)
 ];
 
 export function serverDiscoInfo(_hub: XmppHub, query: Element, ownAccount: boolean): Element {

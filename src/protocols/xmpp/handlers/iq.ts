@@ -9,6 +9,7 @@ import { errorReply, iqResult } from "../stanza-error.js";
 import { type Element, el } from "../xml/element.js";
 import { serverDiscoInfo, serverDiscoItems } from "./disco.js";
 import { handleRoster } from "./roster.js";
+import { handleRpcCall } from "./rpc.js";
 
 const TYPES = new Set(["get", "set", "result", "error"]);
 
@@ -87,8 +88,17 @@ function serverIq(r: BoundResource, iq: Element, payload: Element, ownAccount: b
         return r.send(iqResult(iq, q));
       }
       break;
+    case NS.rpc:
+      // Calls go to the server itself (no 'to', or the domain), not to the user's own bare JID.
+      if (!get && payload.name === "call" && !isAccountAddress(iq)) return handleRpcCall(r, iq, payload);
+      break;
     case NS.bind:
       return r.send(errorReply(iq, "not-allowed", "a resource is already bound"));
   }
   r.send(errorReply(iq, "service-unavailable"));
+}
+
+function isAccountAddress(iq: Element): boolean {
+  const to = iq.attr("to");
+  return to !== undefined && parseJid(to)?.local !== "";
 }
