@@ -60,6 +60,8 @@ function routerArgv(name: RouterName, port: number, dir: string): string[] {
   return [
     process.execPath,
     "--max-semi-space-size=4", // as `npm start` and the bin run it
+    // e.g. BENCH_SWITCHBOARD_NODE_ARGS=--cpu-prof to profile the router
+    ...(process.env.BENCH_SWITCHBOARD_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
     "dist/src/cli/main.js",
     "start",
     "--xmpp-port",

@@ -54,6 +54,12 @@ export interface Message {
   encoded?: EncodedCache;
   /** Who may receive it beyond the subscription match (publisher exclusion, black/white lists). */
   recipients?: RecipientFilter;
+  /**
+   * What the WAMP adapter works out once per publication (its id, decoded arguments, encoded
+   * EVENTs: src/protocols/wamp/events.ts). A field, not a WeakMap keyed by message: WeakMap entries
+   * for short-lived keys make every young-generation GC slower. Never persisted.
+   */
+  wampEvent?: unknown;
 }
 
 export function createMessage(

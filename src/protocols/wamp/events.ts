@@ -25,11 +25,12 @@ export interface EventInfo {
   readonly uri: string;
   payload: RpcPayload | undefined;
   publisher: PublisherIdentity | undefined;
-  /** Encoded EVENTs by (subscription, serializer, retained). */
+  /** The first encoded EVENT and its key (subscription, serializer, retained): often the only one. */
+  frameKey: number;
+  frame: Buffer | undefined;
+  /** Encoded EVENTs for further keys. */
   frames: Map<number, Buffer> | undefined;
 }
-
-const infos = new WeakMap<Message, EventInfo>();
 
 export function newPublicationId(): number {
   return Math.floor(Math.random() * 2 ** 53) + 1;
@@ -46,23 +47,27 @@ export function setEventInfo(
     uri: topicToUri(m.topic),
     payload,
     publisher,
+    frameKey: -1,
+    frame: undefined,
     frames: undefined,
   };
-  infos.set(m, info);
+  m.wampEvent = info;
   return info;
 }
 
 export function eventInfo(m: Message): EventInfo {
-  let info = infos.get(m);
+  let info = m.wampEvent as EventInfo | undefined;
   if (info === undefined) {
     info = {
       publication: newPublicationId(),
       uri: topicToUri(m.topic),
       payload: undefined,
       publisher: undefined,
+      frameKey: -1,
+      frame: undefined,
       frames: undefined,
     };
-    infos.set(m, info);
+    m.wampEvent = info;
   }
   return info;
 }
@@ -83,8 +88,8 @@ export function encodeEvent(
   retained: boolean,
 ): Buffer {
   const key = sub.id * 8 + SERIALIZER_INDEX[serializer.name]! * 2 + (retained ? 1 : 0);
-  let frames = info.frames;
-  const hit = frames?.get(key);
+  if (info.frameKey === key) return info.frame!;
+  const hit = info.frames?.get(key);
   if (hit !== undefined) return hit;
   const details: Dict = {};
   if (sub.match !== "exact") details.topic = info.uri;
@@ -95,7 +100,12 @@ export function encodeEvent(
   if (p.kwargs !== undefined) msg.push(p.args ?? [], p.kwargs);
   else if (p.args !== undefined) msg.push(p.args);
   const bytes = serializer.encode(msg);
-  frames ??= info.frames = new Map();
-  frames.set(key, bytes);
+  if (info.frame === undefined) {
+    info.frameKey = key;
+    info.frame = bytes;
+  } else {
+    info.frames ??= new Map();
+    info.frames.set(key, bytes);
+  }
   return bytes;
 }

@@ -40,6 +40,7 @@ class WampPublishedMessage implements Message {
   qos = 0 as const;
   publisherUser: string | undefined = undefined;
   encoded: Message["encoded"] = undefined;
+  wampEvent: unknown = undefined;
   recipients: RecipientFilter | undefined = undefined;
   readonly timestamp = Date.now();
   private bytes: Buffer | undefined;

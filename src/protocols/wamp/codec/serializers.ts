@@ -36,7 +36,11 @@ export const jsonSerializer: Serializer = {
     return Buffer.from(JSON.stringify(binaryToJson(message)));
   },
   decode(bytes) {
-    return jsonToBinary(JSON.parse(bytes.toString("utf8")));
+    const text = bytes.toString("utf8");
+    const value: unknown = JSON.parse(text);
+    // JSON text cannot hold a raw NUL: a binary value's leading NUL is always the escape \u0000,
+    // so without one there is nothing to restore and the walk is skipped.
+    return text.includes("\\u0000") ? jsonToBinary(value) : value;
   },
 };
 
