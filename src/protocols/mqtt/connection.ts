@@ -40,6 +40,13 @@ const NO_PACKETS: PendingAck[] = [];
 const PUBREC_BYTE1 = 0x50;
 /** Starts a hold (holdWrites) without writing anything. */
 const EMPTY = Buffer.alloc(0);
+/**
+ * A long burst in one tick (a window of queued messages refilled by a read full of PUBACKs) sends
+ * its first this many packets early, once per tick, so the client starts acknowledging while the
+ * rest is produced instead of the two sides taking turns. bench:durable drain: +8% (0.66x -> 0.72x).
+ */
+const EARLY_FLUSH_AFTER = 32;
+const EARLY_FLUSH_MAX_BYTES = 64 * 1024;
 
 type State = "awaiting-connect" | "connecting" | "connected" | "closed";
 
@@ -110,6 +117,8 @@ export class MqttConnection implements SessionConnection {
   private connectTimer: NodeJS.Timeout | undefined;
   private endTimer: NodeJS.Timeout | undefined;
   private corked = false;
+  /** Writes since this tick's cork (see EARLY_FLUSH_AFTER). */
+  private corkedWrites = 0;
 
   constructor(
     readonly router: Router,
@@ -298,10 +307,21 @@ export class MqttConnection implements SessionConnection {
 
   // ---- output ---------------------------------------------------------------------------------
 
-  /** Corks the stream until the end of this tick so all packets of the tick go out in one write. */
+  /**
+   * Corks the stream until the end of this tick so all packets of the tick go out in one write (two
+   * for a long burst: EARLY_FLUSH_AFTER).
+   */
   cork(): void {
-    if (this.corked) return;
+    if (this.corked) {
+      // Only for small packets: a burst of large ones is already written in large pieces.
+      if (++this.corkedWrites === EARLY_FLUSH_AFTER && this.stream.writableLength < EARLY_FLUSH_MAX_BYTES) {
+        this.stream.uncork();
+        this.stream.cork();
+      }
+      return;
+    }
     this.corked = true;
+    this.corkedWrites = 0;
     this.stream.cork();
     process.nextTick(() => {
       this.corked = false;
