@@ -32,6 +32,12 @@ export const NO_PROPERTIES: MessageProperties = Object.freeze({}) as MessageProp
 export interface EncodedCache {
   get(key: string): Buffer | undefined;
   set(key: string, bytes: Buffer): unknown;
+  /**
+   * For detachFromReadBuffer: copies the cached bytes that hold `payload` out of the read buffer
+   * and returns the payload as a view into that copy (one copy serves both, and the encoding is
+   * kept for the delivery that follows); undefined when no cached entry holds it.
+   */
+  detach?(payload: Buffer): Buffer | undefined;
 }
 
 export interface Message {
@@ -96,12 +102,18 @@ function pins(b: Buffer): boolean {
  * adapters cache encoded bytes that may be views too. A message that is kept — queued for a
  * session, in flight, retained, in a group backlog — must not keep a whole read buffer (often
  * 64 KiB) alive for a few bytes: its payload (and correlation data) are copied once, and the
- * encoded-bytes cache is dropped. A message already detached is left as it is.
+ * encoded-bytes cache is dropped, unless it holds the payload (an MQTT PUBLISH kept as it arrived):
+ * then that packet is copied and the payload becomes a view into it. A message already detached is
+ * left as it is.
  */
 export function detachFromReadBuffer(m: Message): void {
   if (pins(m.payload)) {
-    m.payload = Buffer.from(m.payload);
-    m.encoded = undefined;
+    const kept = m.encoded?.detach?.(m.payload);
+    if (kept !== undefined) m.payload = kept;
+    else {
+      m.payload = Buffer.from(m.payload);
+      m.encoded = undefined;
+    }
   }
   const cd = m.properties.correlationData;
   if (cd !== undefined && pins(cd)) {

@@ -142,6 +142,30 @@ export class EncodedPublish {
     return this.more?.get(key);
   }
 
+  /**
+   * The first entry (the PUBLISH a message arrived in, seeded by seedEncoded) copied out of the read
+   * buffer, with the payload as a view into the copy; the other entries are dropped.
+   */
+  detach(payload: Buffer): Buffer | undefined {
+    const b = this.b0;
+    this.k1 = this.b1 = this.more = undefined;
+    if (
+      b === undefined ||
+      b.buffer !== payload.buffer ||
+      payload.byteOffset < b.byteOffset ||
+      payload.byteOffset + payload.length > b.byteOffset + b.length
+    ) {
+      this.k0 = this.b0 = undefined;
+      return undefined;
+    }
+    const copy = Buffer.from(b);
+    this.b0 = copy;
+    // The copy has not been sent: the next delivery may send it patched in place.
+    this.templateLent = false;
+    const at = payload.byteOffset - b.byteOffset;
+    return copy.subarray(at, at + payload.length);
+  }
+
   set(key: string, bytes: Buffer): void {
     if (this.k0 === undefined || this.k0 === key) {
       this.k0 = key;
