@@ -70,8 +70,9 @@ function startInflight(c: MqttConnection, d: Delivery, stored: boolean): boolean
     if (d.qos === 2) c.holdWrites();
   }
   sendPublish(c, d.message, d.qos, d.retain, d.subscriptionId, packetId, false);
-  // Held until acknowledged: after it went out (its cached bytes served), stop pinning the read buffer.
-  detachFromReadBuffer(d.message);
+  // Held until acknowledged: after it went out (its cached bytes served), stop pinning the read
+  // buffer. A message from the session queue was detached when it was queued.
+  if (!stored) detachFromReadBuffer(d.message);
   return true;
 }
 
