@@ -87,7 +87,15 @@ export class BoundResource {
     } else if (!this.sm) {
       conn.write(`<failed xmlns='${NS.sm}'><unexpected-request xmlns='${NS.stanzas}'/></failed>`);
     } else if (e.name === "r") {
-      conn.write(`<a xmlns='${NS.sm}' h='${this.sm.inbound}'/>`);
+      // <a/> says the stanzas up to h are handled: it waits for the store commit that makes what
+      // they did durable (offline messages, published items), as MQTT's PUBACK does.
+      const h = this.sm.inbound;
+      this.hub.router.store.commit().then(
+        () => {
+          if (this.conn === conn) conn.write(`<a xmlns='${NS.sm}' h='${h}'/>`);
+        },
+        () => conn.streamError("internal-server-error", "store commit failed"),
+      );
     } else if (e.name === "a") {
       const h = Number(e.attr("h"));
       if (!Number.isInteger(h) || h < 0 || !this.sm.ack(h)) {

@@ -149,11 +149,22 @@ export class PubSubService {
     msg.publisherUser = r.conn?.principal?.username;
     if (mapped.properties.contentType === "application/xml") OWN_XML.add(msg);
     this.hub.router.publish(msg);
-    r.send(
+    this.afterCommit(r, fail, () =>
       iqResult(
         iq,
         el("pubsub", NS.pubsub, {}, el("publish", NS.pubsub, { node }, el("item", NS.pubsub, { id }))),
       ),
+    );
+  }
+
+  /**
+   * The result of a publish or retract once the store has committed it (the item is the node's
+   * retained message and is queued for offline subscribers), as MQTT's PUBACK waits.
+   */
+  private afterCommit(r: BoundResource, fail: Fail, result: () => Element): void {
+    this.hub.router.store.commit().then(
+      () => r.send(result()),
+      () => fail("internal-server-error", "store commit failed"),
     );
   }
 
@@ -175,7 +186,7 @@ export class PubSubService {
       r.account.clientId,
     );
     this.hub.router.publish(msg);
-    r.send(iqResult(iq));
+    this.afterCommit(r, fail, () => iqResult(iq));
   }
 
   // ---- subscribe side ----------------------------------------------------------------------------
