@@ -5,6 +5,8 @@
  * address, and the adapter must know a request came by multicast (RFC 7252 §8).
  */
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { lookup as dnsLookup } from "node:dns";
+import { isIP } from "node:net";
 import type { Listener } from "./types.js";
 
 export interface DatagramSender {
@@ -35,6 +37,21 @@ export interface UdpListener extends Listener {
   readonly sender: DatagramSender;
   /** Groups that could not be joined, with the reason. */
   readonly multicastErrors: readonly string[];
+}
+
+/**
+ * Replies go to the address a datagram came from: an IP literal. dgram resolves every send's
+ * address through its lookup function, and the default one (dns.lookup) answers even a literal on
+ * the next tick; this one answers a literal at once, so a reply is sent while handling the request.
+ */
+function literalLookup(
+  address: string,
+  family: unknown,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const f = isIP(address);
+  if (f !== 0) callback(null, address, f);
+  else dnsLookup(address, family as number, callback);
 }
 
 function isIpv6(host: string): boolean {
@@ -68,7 +85,11 @@ export async function listenUdp(opts: UdpListenOptions, onDatagram: DatagramHand
   // An IPv6 companion on :: leaves IPv4 to the IPv4 listener (same port, no clash); `host: "::"`
   // alone is dual-stack.
   const ipv6Only = opts.ipv6Only ?? true;
-  const socket = createSocket(v6host ? { type: "udp6", reuseAddr, ipv6Only } : { type: "udp4", reuseAddr });
+  const socket = createSocket(
+    v6host
+      ? { type: "udp6", reuseAddr, ipv6Only, lookup: literalLookup }
+      : { type: "udp4", reuseAddr, lookup: literalLookup },
+  );
   const sender = senderOf(socket);
   socket.on("message", (data, from) => onDatagram(data, from, sender, false));
   socket.on("error", () => {});

@@ -1,9 +1,14 @@
 /**
  * Message-id de-duplication per peer (RFC 7252 §4.5): a request seen within EXCHANGE_LIFETIME is
  * not processed again; a confirmable duplicate gets the same reply again (the cached bytes).
- * Entries live in arrival order, so expiry pops from the front; the count is bounded per peer.
+ * A map finds an entry by message id; a FIFO keeps arrival order, so expiry and the per-peer bound
+ * look at the oldest entry in O(1), without an iterator per request (a busy peer keeps the map full:
+ * every request then drops the oldest entry).
  */
+import { Fifo } from "../../core/fifo.js";
+
 export interface DedupEntry {
+  readonly mid: number;
   at: number;
   /** The bytes sent for this exchange (piggybacked response, or the empty ACK); undefined while pending. */
   reply: Buffer | undefined;
@@ -11,6 +16,8 @@ export interface DedupEntry {
 
 export class Dedup {
   private readonly map = new Map<number, DedupEntry>();
+  /** Entries in arrival order; one replaced by a reuse of its id stays here until it is reached. */
+  private readonly order = new Fifo<DedupEntry>();
 
   constructor(
     private readonly lifetimeMs: number,
@@ -25,9 +32,9 @@ export class Dedup {
   /** Records a new exchange (the caller checked get() first). */
   add(mid: number, now: number): DedupEntry {
     if (this.map.size >= this.max) this.dropOldest();
-    const e: DedupEntry = { at: now, reply: undefined };
-    this.map.delete(mid); // a reused id goes to the end of the arrival order
-    this.map.set(mid, e);
+    const e: DedupEntry = { mid, at: now, reply: undefined };
+    this.map.set(mid, e); // a reused id replaces its old entry, which the FIFO then skips
+    this.order.push(e);
     return e;
   }
 
@@ -35,19 +42,21 @@ export class Dedup {
     return this.map.size;
   }
 
-  /** Drops entries older than the lifetime (Map iteration is insertion order). */
+  /** Drops entries older than the lifetime. */
   expire(now: number): void {
     const limit = now - this.lifetimeMs;
-    for (const [mid, e] of this.map) {
-      if (e.at > limit) break;
-      this.map.delete(mid);
+    for (let e = this.order.peek(); e !== undefined && e.at <= limit; e = this.order.peek()) {
+      this.order.shift();
+      if (this.map.get(e.mid) === e) this.map.delete(e.mid);
     }
   }
 
   private dropOldest(): void {
-    for (const mid of this.map.keys()) {
-      this.map.delete(mid);
-      return;
+    for (let e = this.order.shift(); e !== undefined; e = this.order.shift()) {
+      if (this.map.get(e.mid) === e) {
+        this.map.delete(e.mid);
+        return;
+      }
     }
   }
 }
