@@ -5,9 +5,9 @@
  * broker. Metadata (content type, user properties) is checked where both sides carry it
  * (docs/metadata.md), and subscribers that have wildcards subscribe with one (`grid/<pub>/<sub>/+`,
  * each message on its own last level). Then every caller protocol with RPC (docs/rpc.md) calls a
- * WAMP callee and an MQTT 5 callee, and gets both router errors (no such procedure) and callee
- * errors (an application error's URI and args) in its protocol's documented error form. The grids
- * are printed to the test output.
+ * WAMP callee and an MQTT 5 callee, and gets the router's errors (no such procedure, timeout, callee
+ * gone) and a callee's application error (its URI and args) in its protocol's documented error
+ * form. The grids are printed to the test output.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -24,7 +24,7 @@ import { wampClient } from "./all-pairs/wamp.js";
 import { xmppClient } from "./all-pairs/xmpp.js";
 import { startTestBroker, type TestBroker } from "./helpers/broker.js";
 import { endClient } from "./helpers/mqtt-client.js";
-import { joinAutobahn, VARIANTS } from "./helpers/wamp.js";
+import { type AutobahnClient, joinAutobahn, VARIANTS } from "./helpers/wamp.js";
 import { mqttCallee } from "./protocols/mqtt/rpc-helpers.js";
 
 const PROTOCOLS = ["mqtt3", "mqtt5", "amqp091", "amqp10", "stomp", "wamp", "coap", "xmpp"] as const;
@@ -276,42 +276,97 @@ describe("all pairs: every protocol publishes to every protocol", { timeout: 150
     }
   });
 
-  test("the RPC error grid: every caller gets no_such_procedure and an application error in its own form", async (t) => {
+  test("the RPC error grid: every caller gets every router error and an application error in its own form", async (t) => {
+    // Timeouts need a short rpc.timeoutMs: a broker of their own, so that no other cell runs with it.
+    const bt = await startTestBroker({
+      coap: { rateLimit: 0 },
+      config: (c) => {
+        c.rpc.timeoutMs = RPC_TIMEOUT_MS;
+      },
+    });
     const wamp = await joinAutobahn(b, VARIANTS[1]!);
+    const slow = await joinAutobahn(bt, VARIANTS[1]!);
+    const vanishing: AutobahnClient[] = [];
     try {
       // The raised error is the point of these calls: autobahn would log each one to stderr.
       (wamp.session as { _on_user_error?: () => void })._on_user_error = () => {};
       await wamp.session.register("grid.rpc.fail", () => {
         throw new autobahn.Error("com.example.oops", ["grid oops", 7]);
       });
-      const cases = {
-        "no such procedure": { procedure: "grid.rpc.nobody", uri: "wamp.error.no_such_procedure", args: [] },
-        "application error": { procedure: "grid.rpc.fail", uri: "com.example.oops", args: ["grid oops", 7] },
-      } as const;
+      // Never answers (autobahn does not announce call_canceling: the router cannot interrupt it).
+      await slow.session.register("grid.rpc.slow", () => new Promise(() => {}));
+      // One callee per caller (the calls of a column run side by side), over every WAMP transport
+      // and serializer. Invoked, it leaves without answering: says GOODBYE (even callers) or just
+      // closes its transport (odd callers).
+      for (const [i] of CALLERS.entries()) {
+        const v = await joinAutobahn(b, VARIANTS[i % VARIANTS.length]!);
+        vanishing.push(v);
+        await v.session.register(`grid.rpc.vanish.c${i}`, () => {
+          if (i % 2 === 0) void v.close();
+          else (v.session as { _socket: { close(code: number): void } })._socket.close(1000);
+          return new Promise(() => {});
+        });
+      }
+      const cases: Record<ErrorCase, ErrorCaseSpec> = {
+        "no such procedure": {
+          procedure: () => "grid.rpc.nobody",
+          uri: "wamp.error.no_such_procedure",
+          args: [],
+        },
+        "application error": {
+          procedure: () => "grid.rpc.fail",
+          uri: "com.example.oops",
+          args: ["grid oops", 7],
+        },
+        timeout: { broker: bt, procedure: () => "grid.rpc.slow", uri: "wamp.error.timeout", args: [] },
+        "callee gone": {
+          procedure: (i) => `grid.rpc.vanish.c${i}`,
+          uri: "wamp.error.canceled",
+          args: ["callee disconnected"],
+        },
+      };
+      const names = Object.keys(cases) as ErrorCase[];
       const lines = [
-        "caller \\ error (✓: the URI and args arrive in the caller protocol's documented error form)",
+        "caller \\ error (✓: the URI and args arrive in the caller protocol's documented error form;",
+        `  timeout: WAMP's CALL option timeout ${WAMP_TIMEOUT_MS} ms, the others' rpc.timeoutMs ${RPC_TIMEOUT_MS} ms)`,
       ];
-      lines.push(["".padEnd(12), ...Object.keys(cases).map((c) => c.padEnd(18)), "error form"].join(" "));
+      lines.push(["".padEnd(12), ...names.map((c) => c.padEnd(c.length + 1)), "error forms"].join(" "));
       const failures: string[] = [];
+      const cells = new Map<string, boolean>();
+      for (const name of names) {
+        // One column at a time; its callers side by side, each with its own reply topic/correlation.
+        const c = cases[name];
+        await Promise.all(
+          CALLERS.map(async (caller, i) => {
+            const form = ERROR_FORMS[caller][names.indexOf(name)];
+            const timeout = caller === "WAMP" ? WAMP_TIMEOUT_MS : RPC_TIMEOUT_MS;
+            const started = Date.now();
+            try {
+              const e = await call(c.broker ?? b, caller, c.procedure(i), 1, {
+                wampTimeoutMs: name === "timeout" ? WAMP_TIMEOUT_MS : undefined,
+              }).then(
+                (r) => new Error(`a result: ${JSON.stringify(r)}`),
+                (e: Error) => e,
+              );
+              if (!(e instanceof GridRpcError)) throw e;
+              assert.deepEqual([e.form, e.uri, e.args], [form, c.uri, c.args]);
+              const took = Date.now() - started;
+              if (name === "timeout" && took < timeout)
+                throw new Error(`timed out after ${took} ms, not ${timeout}`);
+              cells.set(`${caller}>${name}`, true);
+            } catch (e) {
+              failures.push(
+                `${caller} → ${name}: ${(e as Error).message.replace(/\s+/g, " ").slice(0, 200)}`,
+              );
+            }
+          }),
+        );
+      }
       for (const caller of CALLERS) {
         const row = [caller.padEnd(12)];
-        for (const [name, c] of Object.entries(cases)) {
-          const form = ERROR_FORMS[caller][name === "no such procedure" ? 0 : 1];
-          try {
-            const e = await call(b, caller, c.procedure, 1).then(
-              (r) => new Error(`a result: ${JSON.stringify(r)}`),
-              (e: Error) => e,
-            );
-            if (!(e instanceof GridRpcError)) throw e;
-            assert.deepEqual([e.form, e.uri, e.args], [form, c.uri, c.args]);
-            row.push("✓".padEnd(18));
-          } catch (e) {
-            row.push("✗".padEnd(18));
-            failures.push(`${caller} → ${name}: ${(e as Error).message.replace(/\s+/g, " ").slice(0, 200)}`);
-          }
-        }
-        const [noSuch, app] = ERROR_FORMS[caller];
-        row.push(noSuch === app ? noSuch : `${noSuch} / ${app}`);
+        for (const name of names)
+          row.push((cells.get(`${caller}>${name}`) ? "✓" : "✗").padEnd(name.length + 1));
+        row.push([...new Set(ERROR_FORMS[caller])].join(" / "));
         lines.push(row.join(" "));
       }
       lines.push(...failures);
@@ -319,20 +374,49 @@ describe("all pairs: every protocol publishes to every protocol", { timeout: 150
       console.log(lines.join("\n"));
       assert.deepEqual(failures, []);
     } finally {
+      for (const v of vanishing) await v.close();
       await wamp.close();
+      await slow.close();
+      await bt.close();
     }
   });
 });
 
-/** Each caller protocol's documented error form (docs/rpc.md): [no such procedure, application error]. */
-const ERROR_FORMS: Record<Caller, readonly [string, string]> = {
-  WAMP: ["ERROR", "ERROR"],
-  "MQTT 5": ["user property error", "user property error"],
-  "MQTT 3.1.1": ["<reply>/error JSON", "<reply>/error JSON"],
-  STOMP: ["header error", "header error"],
-  HTTP: ["HTTP 404", "HTTP 500"],
-  CoAP: ["CoAP 4.04", "CoAP 5.00"],
-  "AMQP 0-9-1": ["header error", "header error"],
-  "AMQP 1.0": ["application property error", "application property error"],
-  XMPP: ["iq item-not-found", "iq undefined-condition"],
+/** The error grid's timeouts: WAMP's CALL option, and the rpc.timeoutMs of the others' broker. */
+const WAMP_TIMEOUT_MS = 400;
+const RPC_TIMEOUT_MS = 1000; // past CoAP's 500 ms: the 5.04 comes as a separate response
+
+type ErrorCase = "no such procedure" | "application error" | "timeout" | "callee gone";
+interface ErrorCaseSpec {
+  /** The broker to call (default: the grid's); the procedure of caller number i. */
+  broker?: TestBroker;
+  procedure: (i: number) => string;
+  uri: string;
+  args: unknown[];
+}
+
+/**
+ * Each caller protocol's documented error form (docs/rpc.md):
+ * [no such procedure, application error, timeout, callee gone].
+ */
+const ERROR_FORMS: Record<Caller, readonly [string, string, string, string]> = {
+  WAMP: ["ERROR", "ERROR", "ERROR", "ERROR"],
+  "MQTT 5": ["user property error", "user property error", "user property error", "user property error"],
+  "MQTT 3.1.1": ["<reply>/error JSON", "<reply>/error JSON", "<reply>/error JSON", "<reply>/error JSON"],
+  STOMP: ["header error", "header error", "header error", "header error"],
+  HTTP: ["HTTP 404", "HTTP 500", "HTTP 504", "HTTP 502"],
+  CoAP: ["CoAP 4.04", "CoAP 5.00", "CoAP 5.04", "CoAP 5.02"],
+  "AMQP 0-9-1": ["header error", "header error", "header error", "header error"],
+  "AMQP 1.0": [
+    "application property error",
+    "application property error",
+    "application property error",
+    "application property error",
+  ],
+  XMPP: [
+    "iq item-not-found (cancel)",
+    "iq undefined-condition (cancel)",
+    "iq remote-server-timeout (wait)",
+    "iq recipient-unavailable (wait)",
+  ],
 };

@@ -74,13 +74,20 @@ function jsonError(text: string, form: string): GridRpcError {
 
 let replies = 0;
 
-type CallFn = (b: TestBroker, procedure: string, arg: unknown) => Promise<unknown>;
+/** Call options; only WAMP callers choose a timeout (CALL option `timeout`), the others get rpc.timeoutMs. */
+export interface CallOptions {
+  wampTimeoutMs?: number;
+}
+
+type CallFn = (b: TestBroker, procedure: string, arg: unknown, opts: CallOptions) => Promise<unknown>;
 
 const CALL: Record<Caller, CallFn> = {
-  async WAMP(b, procedure, arg) {
+  async WAMP(b, procedure, arg, opts) {
     const w = await joinAutobahn(b, VARIANTS[0]!);
     try {
-      return await withTimeout(w.session.call(procedure, [arg]) as Promise<unknown>, 5000, "WAMP call");
+      const options = opts.wampTimeoutMs === undefined ? {} : { timeout: opts.wampTimeoutMs };
+      const result = w.session.call(procedure, [arg], {}, options) as Promise<unknown>;
+      return await withTimeout(result, 5000, "WAMP call");
     } catch (e) {
       // autobahn rejects a call with its Error: the ERROR message's URI, args and kwargs.
       const err = e as { error?: unknown; args?: unknown[] };
@@ -96,17 +103,18 @@ const CALL: Record<Caller, CallFn> = {
   async STOMP(b, procedure, arg) {
     const client = await stompjs({ tcp: b.stompPort });
     try {
-      const reply = `/temp-queue/grid-${++replies}`;
+      const n = ++replies;
+      const reply = `/temp-queue/grid-${n}`;
       const got = new Promise<IMessage>((resolve) => {
         client.onUnhandledMessage = resolve;
       });
       client.publish({
         destination: `/rpc/${procedure}`,
         body: JSON.stringify(arg),
-        headers: { "reply-to": reply, "correlation-id": `c${replies}`, "content-type": "application/json" },
+        headers: { "reply-to": reply, "correlation-id": `c${n}`, "content-type": "application/json" },
       });
       const m = await withTimeout(got, 5000, "STOMP answer");
-      if (m.headers["correlation-id"] !== `c${replies}`) throw new Error("correlation-id not echoed");
+      if (m.headers["correlation-id"] !== `c${n}`) throw new Error("correlation-id not echoed");
       return answer(m.headers.error, Buffer.from(m.binaryBody), m.headers["content-type"], "header error");
     } finally {
       await client.deactivate();
@@ -149,7 +157,8 @@ const CALL: Record<Caller, CallFn> = {
     const c = await connectClient(b, { username: `grid-rpc-${++replies}`, presence: false });
     try {
       const r = await xmppCall(c, procedure, JSON.stringify(arg), { "content-type": "application/json" });
-      if (r.type === "error") throw new GridRpcError(r.uri ?? "?", r.args ?? [], `iq ${r.condition}`);
+      if (r.type === "error")
+        throw new GridRpcError(r.uri ?? "?", r.args ?? [], `iq ${r.condition} (${r.errorType})`);
       return r.args?.[0];
     } finally {
       await c.stop();
@@ -157,15 +166,22 @@ const CALL: Record<Caller, CallFn> = {
   },
 };
 
-export function call(b: TestBroker, caller: Caller, procedure: string, arg: unknown): Promise<unknown> {
-  return CALL[caller](b, procedure, arg);
+export function call(
+  b: TestBroker,
+  caller: Caller,
+  procedure: string,
+  arg: unknown,
+  opts: CallOptions = {},
+): Promise<unknown> {
+  return CALL[caller](b, procedure, arg, opts);
 }
 
 /** MQTT 5: Response Topic and Correlation Data; MQTT 3.1.1: the reply topic in the path, errors on `<reply>/error`. */
 async function callMqtt(b: TestBroker, v5: boolean, procedure: string, arg: unknown): Promise<unknown> {
   const client = await connect(b.mqttUrl, { protocolVersion: v5 ? 5 : 4 });
   try {
-    const reply = `grid/rpc/reply/${++replies}`;
+    const n = ++replies;
+    const reply = `grid/rpc/reply/${n}`;
     await client.subscribeAsync([reply, `${reply}/error`], { qos: 1 });
     const got = new Promise<IPublishPacket>((resolve) =>
       client.on("message", (t: string, _p: Buffer, packet: IPublishPacket) => {
@@ -178,7 +194,7 @@ async function callMqtt(b: TestBroker, v5: boolean, procedure: string, arg: unkn
         qos: 1,
         properties: {
           responseTopic: reply,
-          correlationData: Buffer.from(`c${replies}`),
+          correlationData: Buffer.from(`c${n}`),
           contentType: "application/json",
         },
       });
@@ -190,7 +206,7 @@ async function callMqtt(b: TestBroker, v5: boolean, procedure: string, arg: unkn
       return JSON.parse(payload.toString());
     }
     const p = packet.properties ?? {};
-    if (Buffer.from(p.correlationData ?? []).toString() !== `c${replies}`)
+    if (Buffer.from(p.correlationData ?? []).toString() !== `c${n}`)
       throw new Error("correlation data not echoed");
     const e = p.userProperties?.error;
     return answer(Array.isArray(e) ? e[0] : e, payload, p.contentType, "user property error");

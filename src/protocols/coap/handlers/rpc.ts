@@ -5,9 +5,10 @@
  *
  * The request payload is the call's arguments as in HTTP's `POST /api/rpc/`: JSON (Content-Format 50
  * or none) `{"args": [...], "kwargs": {...}}` or any other JSON value as the one argument; text is
- * one string, other bytes one byte string (src/core/rpc-payload.ts). The result is the response payload (2.05 Content) with its Content-Format. The
- * answer is rarely immediate, so a CON request is acknowledged first and answered separately
- * (RFC 7252 §5.2.2). Errors: 4.04 no such procedure, 4.03 refused by the ACL, 4.00 invalid name,
+ * one string, other bytes one byte string (src/core/rpc-payload.ts). The result is the response
+ * payload (2.05 Content) with its Content-Format. The answer is rarely immediate: a CON request not
+ * answered within separateResponseAfterMs gets an empty ACK and the answer separately (RFC 7252
+ * §5.2.2). Errors: 4.04 no such procedure, 4.03 refused by the ACL, 4.00 invalid name,
  * 5.04 timeout, 5.02 callee gone, 5.00 an application error; the diagnostic payload is the JSON
  * `{"error": uri, "args", "kwargs"}`.
  */
@@ -120,6 +121,6 @@ export function callProcedure(env: RequestEnv, segments: readonly string[]): voi
   });
   if (r instanceof RpcError) return caller.fail(r.uri, r.payload);
   if (r !== undefined) return caller.succeed(r);
-  // The callee answers later: a CON request is acknowledged now and answered separately.
+  // The callee answers later: a CON request gets an empty ACK if that takes separateResponseAfterMs.
   ex.deferred();
 }
