@@ -17,7 +17,7 @@ export interface RequestIdentity {
 
 export function identityOf(req: Request, peer: Peer): RequestIdentity {
   return {
-    clientId: queryValue(req, "clientid") || `coap-${peer.address}-${peer.port}`,
+    clientId: queryValue(req, "clientid") || peer.defaultClientId,
     username: queryValue(req, "username"),
     password: queryValue(req, "password"),
   };
@@ -29,6 +29,10 @@ export function principalOf(
   peer: Peer,
   id: RequestIdentity,
 ): Principal | Promise<Principal | undefined> {
+  // The common case, a client without query parameters, is looked up without building a key.
+  const plain =
+    id.username === undefined && id.password === undefined && id.clientId === peer.defaultClientId;
+  if (plain && peer.plainPrincipal !== undefined) return peer.plainPrincipal;
   const key = `${id.clientId}\u0000${id.username ?? ""}\u0000${id.password ?? ""}`;
   const known = peer.principals?.get(key);
   if (known !== undefined) return known;
@@ -47,6 +51,7 @@ export function principalOf(
       const cache = peer.principals;
       if (cache.size >= MAX_PRINCIPALS_PER_PEER) cache.clear();
       cache.set(key, r.principal);
+      if (plain) peer.plainPrincipal = r.principal;
       return r.principal;
     });
 }

@@ -56,6 +56,10 @@ export class Peer implements SessionConnection, OutgoingHost {
   session: Session | undefined;
   /** Principals by credentials (query parameters), so only the first request pays for hashing. */
   principals: Map<string, Principal> | undefined;
+  /** The principal of requests without credentials or client id (most requests), once known. */
+  plainPrincipal: Principal | undefined;
+  /** The client id of a request without `?clientid=`. */
+  readonly defaultClientId: string;
   block1: Map<string, Block1State> | undefined;
   /** Recent NON notification ids, so an RST to one ends its observation (RFC 7641 §3.6). */
   private readonly nonMids = new Int32Array(NON_MIDS).fill(-1);
@@ -80,6 +84,7 @@ export class Peer implements SessionConnection, OutgoingHost {
       connectedAt: now,
     };
     this.lastSeen = now;
+    this.defaultClientId = `coap-${address}-${port}`;
     this.dedup = new Dedup(ctx.options.exchangeLifetimeMs, MAX_DEDUP_PER_PEER);
     this.outgoing = new OutgoingWindow(this);
     // RFC 7252 §4.4: message ids start at a random value (and are not guessable off-path, §11.3).
