@@ -41,10 +41,12 @@ export function setEventInfo(
   m: Message,
   payload: RpcPayload,
   publisher: PublisherIdentity | undefined,
+  /** The topic as the publisher wrote it (saves converting the canonical topic back). */
+  uri: string = topicToUri(m.topic),
 ): EventInfo {
   const info: EventInfo = {
     publication: newPublicationId(),
-    uri: topicToUri(m.topic),
+    uri,
     payload,
     publisher,
     frameKey: -1,

@@ -172,7 +172,7 @@ export function handlePublish(
       publisher_authrole: authRoleOf(session),
     };
   }
-  const info = setEventInfo(m, argsOf(args, kwargs), publisher);
+  const info = setEventInfo(m, argsOf(args, kwargs), publisher, topic);
   ctx.router.stats.messagesReceived++;
   session.messagesIn++;
   ctx.router.publish(m);

@@ -51,7 +51,7 @@ export class MetaEvents {
     if (this.router.subscriptionCount === 0 || this.router.isClosed) return;
     const values = args();
     const m = createWampMessage(uriToTopic(uri), values, undefined, false, "");
-    setEventInfo(m, { args: values }, undefined);
+    setEventInfo(m, { args: values }, undefined, uri);
     this.router.publish(m);
   }
 }
