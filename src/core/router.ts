@@ -379,6 +379,15 @@ export class Router {
     }
   }
 
+  /** The retained message of one topic name (no wildcards), if any and not expired. */
+  retainedOf(topic: string): Message | undefined {
+    const m = this.retained.get(topic);
+    if (m === undefined || !isExpired(m, Date.now())) return m;
+    this.retained.delete(topic);
+    this.store.deleteRetained(topic);
+    return undefined;
+  }
+
   /** Visits retained messages matching a filter (for delivery on subscribe). */
   retainedMatching(filter: string, visit: (m: Message) => void): void {
     const now = Date.now();

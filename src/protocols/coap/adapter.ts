@@ -33,6 +33,7 @@ export class CoapAdapter implements CoapResources, ExchangeHost {
   readonly ctx: CoapContext;
   readonly topics = new Map<string, TopicRecord>();
   private readonly peerMap = new Map<string, Peer>();
+  private lastPeer: Peer | undefined;
   private readonly limiter: RateLimiter;
   private readonly sweeper: NodeJS.Timeout;
   /** Datagrams dropped by the rate limit or the peer bound (tests and $SYS-style counters). */
@@ -68,12 +69,9 @@ export class CoapAdapter implements CoapResources, ExchangeHost {
     return this.peerMap.size;
   }
 
+  /** CoAP topics never hold wildcards (topic-path.ts): a direct lookup. */
   lastValue(topic: string): Message | undefined {
-    let found: Message | undefined;
-    this.ctx.router.retainedMatching(topic, (m) => {
-      found = m;
-    });
-    return found;
+    return this.ctx.router.retainedOf(topic);
   }
 
   /** Entry point for every datagram (unicast and, when joined, multicast). */
@@ -126,6 +124,12 @@ export class CoapAdapter implements CoapResources, ExchangeHost {
   };
 
   private peerFor(from: RemoteInfo, sender: DatagramSender, now: number): Peer | undefined {
+    // The last peer again (a busy client sends many datagrams in a row): no key built.
+    const last = this.lastPeer;
+    if (last !== undefined && last.port === from.port && last.address === from.address) {
+      last.lastSeen = now;
+      return last;
+    }
     const key = `${from.address}|${from.port}`;
     let peer = this.peerMap.get(key);
     if (peer === undefined) {
@@ -137,6 +141,7 @@ export class CoapAdapter implements CoapResources, ExchangeHost {
       this.peerMap.set(key, peer);
     }
     peer.lastSeen = now;
+    this.lastPeer = peer;
     return peer;
   }
 
@@ -218,7 +223,10 @@ export class CoapAdapter implements CoapResources, ExchangeHost {
     for (const [key, peer] of this.peerMap) {
       peer.dedup.expire(now);
       if (peer.block1 !== undefined) expireBlock1(this.ctx, peer.block1, now);
-      if (peer.idle && peer.dedup.size === 0 && now - peer.lastSeen > lifetime) this.peerMap.delete(key);
+      if (peer.idle && peer.dedup.size === 0 && now - peer.lastSeen > lifetime) {
+        this.peerMap.delete(key);
+        if (this.lastPeer === peer) this.lastPeer = undefined;
+      }
     }
     this.limiter.sweep(now);
   }
@@ -232,5 +240,6 @@ export class CoapAdapter implements CoapResources, ExchangeHost {
         for (const obs of [...peer.observers.values()]) peer.removeObserver(obs);
     }
     this.peerMap.clear();
+    this.lastPeer = undefined;
   }
 }
