@@ -2,9 +2,11 @@
  * The proof of issue 11: every publisher protocol × every subscriber protocol (MQTT 3.1.1, MQTT 5,
  * AMQP 0-9-1, AMQP 1.0, STOMP, WAMP, CoAP, XMPP), each driven by its real third-party client
  * (test/all-pairs/), exchanging text, JSON, binary with zero bytes and a 64 KiB payload on one
- * broker. Metadata (content type, user properties) is checked where both sides carry it
- * (docs/metadata.md), and subscribers that have wildcards subscribe with one (`grid/<pub>/<sub>/+`,
- * each message on its own last level). Then every caller protocol with RPC (docs/rpc.md) calls a
+ * broker. Each metadata row of docs/metadata.md (content type, user properties, correlation id,
+ * reply-to, message id, expiry, timestamp, persistent/QoS) is checked for every pair whose two
+ * protocols carry it (the capability flags of GridClient in test/all-pairs/types.ts; a cell of the
+ * printed grid lists the rows it checked), and subscribers that have wildcards subscribe with one
+ * (`grid/<pub>/<sub>/+`, each message on its own last level). Then every caller protocol with RPC (docs/rpc.md) calls a
  * WAMP callee and an MQTT 5 callee, and gets the router's errors (no such procedure, timeout, callee
  * gone) and a callee's application error (its URI and args) in its protocol's documented error
  * form. The grids are printed to the test output.
@@ -19,7 +21,7 @@ import { mqttClient } from "./all-pairs/mqtt.js";
 import { CALLERS, type Caller, call, GridRpcError } from "./all-pairs/rpc.js";
 import { stompClient } from "./all-pairs/stomp.js";
 import type { GridClient, OutMessage } from "./all-pairs/types.js";
-import { withTimeout } from "./all-pairs/types.js";
+import { delivers, publishes, withTimeout } from "./all-pairs/types.js";
 import { wampClient } from "./all-pairs/wamp.js";
 import { xmppClient } from "./all-pairs/xmpp.js";
 import { startTestBroker, type TestBroker } from "./helpers/broker.js";
@@ -44,6 +46,8 @@ interface Case {
   json?: boolean;
 }
 
+const TTL_MS = 60_000;
+
 const CASES: Case[] = [
   {
     name: "text",
@@ -51,15 +55,22 @@ const CASES: Case[] = [
       payload: Buffer.from("grid text: ünïcödé ✓ <&>"),
       contentType: "text/plain",
       props: { "grid-k": "v-text" },
+      correlationId: "corr-text-1",
+      replyTo: "grid/reply/text",
+      messageId: "mid-text-1",
+      ttlMs: TTL_MS,
+      persistent: true,
     },
   },
   {
+    // No expiry, correlation id, reply-to or message id, and QoS 0: none may appear on the way.
     name: "json",
     json: true,
     message: {
       payload: Buffer.from('{"a":1,"b":[true,null,"x"],"c":{"d":2.5}}'),
       contentType: "application/json",
       props: { "grid-k": "v-json" },
+      persistent: false,
     },
   },
   {
@@ -68,24 +79,60 @@ const CASES: Case[] = [
       payload: Buffer.from([0, 1, 0, 0xff, 0xfe, 0, 0x80, 0]),
       contentType: "application/octet-stream",
       props: { "grid-k": "v-bin" },
+      correlationId: "corr-bin-2",
+      replyTo: "grid/reply/bin",
+      messageId: "mid-bin-2",
+      ttlMs: TTL_MS,
+      persistent: true,
     },
   },
   { name: "64KiB", message: { payload: big, contentType: "application/octet-stream" } },
 ];
 
-/** Runs one cell; resolves with "✓" or throws what went wrong. */
+/** The metadata rows of docs/metadata.md, with the letter a grid cell shows for each it checked. */
+const ROWS = {
+  T: "content type",
+  U: "user property",
+  C: "correlation id",
+  R: "reply-to / response topic",
+  I: "message id",
+  E: "expiry / TTL (0 < left ≤ sent)",
+  S: "timestamp (within the publish)",
+  P: "persistent / QoS",
+} as const;
+type Row = keyof typeof ROWS;
+
+/** The rows a pair checks: those both sides carry (docs/metadata.md). */
+function rowsOf(pub: GridClient, sub: GridClient): Row[] {
+  const rows: Row[] = [];
+  if (pub.contentType && sub.contentType) rows.push("T");
+  if (pub.props && sub.props) rows.push("U");
+  if (pub.correlationId && sub.correlationId) rows.push("C");
+  if (pub.replyTo && sub.replyTo) rows.push("R");
+  if (pub.messageId !== undefined && pub.messageId === sub.messageId) rows.push("I");
+  if (publishes(pub.expiry) && delivers(sub.expiry)) rows.push("E");
+  // The core timestamp is when the router took the message: a subscriber that carries one sees it
+  // (or the publisher's own, where it has one), whoever published.
+  if (delivers(sub.timestamp)) rows.push("S");
+  if (publishes(pub.persistent) && delivers(sub.persistent)) rows.push("P");
+  return rows;
+}
+
+/** Runs one cell; resolves with the metadata rows it checked or throws what went wrong. */
 async function runPair(
   pubName: Protocol,
   pub: GridClient,
   subName: Protocol,
   sub: GridClient,
-): Promise<void> {
+): Promise<Row[]> {
+  const rows = rowsOf(pub, sub);
   const base = `grid/${pubName}/${subName}`;
   const filter = sub.wildcards ? `${base}/+` : `${base}/m`;
   const s = await sub.subscribe(filter);
   try {
     for (const [i, c] of CASES.entries()) {
       const topic = sub.wildcards ? `${base}/m${i}` : `${base}/m`;
+      const sentAt = Date.now();
       await pub.publish(topic, c.message);
       const got = await s
         .next(
@@ -132,10 +179,38 @@ async function runPair(
           c.message.props["grid-k"],
           `${where}: user property ${JSON.stringify(got.props)}`,
         );
+      if (c.name === "64KiB") continue; // the payload case: no metadata sent
+      const m = c.message;
+      if (rows.includes("C")) assert.equal(got.correlationId, m.correlationId, `${where}: correlation id`);
+      if (rows.includes("R")) assert.equal(got.replyTo, m.replyTo, `${where}: reply-to`);
+      // Without one, XMPP makes an item id: only a sent message id is compared.
+      if (rows.includes("I") && m.messageId !== undefined)
+        assert.equal(got.messageId, m.messageId, `${where}: message id`);
+      if (rows.includes("E")) {
+        if (m.ttlMs === undefined) assert.equal(got.ttlMs, undefined, `${where}: an expiry nobody sent`);
+        else
+          assert.ok(
+            got.ttlMs !== undefined && got.ttlMs > 0 && got.ttlMs <= m.ttlMs,
+            `${where}: expiry ${got.ttlMs} ms left (sent ${m.ttlMs})`,
+          );
+      }
+      if (rows.includes("S")) {
+        // AMQP 0-9-1 counts whole seconds.
+        const from = Math.floor(sentAt / 1000) * 1000;
+        assert.ok(
+          got.timestamp !== undefined && got.timestamp >= from && got.timestamp <= Date.now(),
+          `${where}: timestamp ${got.timestamp} (published at ${sentAt})`,
+        );
+      }
+      if (rows.includes("P")) {
+        const expected = pub.publishesPersistent ?? m.persistent ?? true;
+        assert.equal(got.persistent, expected, `${where}: persistent`);
+      }
     }
   } finally {
     await s.close().catch(() => {});
   }
+  return rows;
 }
 
 describe("all pairs: every protocol publishes to every protocol", { timeout: 150_000 }, () => {
@@ -184,8 +259,8 @@ describe("all pairs: every protocol publishes to every protocol", { timeout: 150
         PROTOCOLS.map(async (s) => {
           const key = `${p}>${s}`;
           try {
-            await withTimeout(runPair(p, pubs.get(p)!, s, subs.get(s)!), 30_000, key);
-            cells.set(key, "✓");
+            const rows = await withTimeout(runPair(p, pubs.get(p)!, s, subs.get(s)!), 30_000, key);
+            cells.set(key, `✓${rows.join("")}`);
           } catch (e) {
             cells.set(key, `✗ ${(e as Error).message.split("\n")[0]}`);
           }
@@ -204,7 +279,11 @@ describe("all pairs: every protocol publishes to every protocol", { timeout: 150
     };
     const w = 10;
     const lines = [
-      "publisher \\ subscriber (✓: text, JSON, binary, 64 KiB with metadata and wildcards where both carry them)",
+      "publisher \\ subscriber (✓: text, JSON, binary, 64 KiB, wildcards where the subscriber has them,",
+      "  and the letters of the metadata rows it checked, those both sides carry (docs/metadata.md):",
+      `  ${Object.entries(ROWS)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")})`,
       ["".padEnd(w), ...PROTOCOLS.map((s) => names[s].padEnd(w))].join(" "),
     ];
     const failures: string[] = [];
@@ -214,8 +293,9 @@ describe("all pairs: every protocol publishes to every protocol", { timeout: 150
           names[p].padEnd(w),
           ...PROTOCOLS.map((s) => {
             const cell = cells.get(`${p}>${s}`)!;
-            if (cell !== "✓") failures.push(`${names[p]} → ${names[s]}: ${cell}`);
-            return (cell === "✓" ? "✓" : KNOWN_GAPS[`${p}>${s}`] ? "gap" : "✗").padEnd(w);
+            const ok = cell.startsWith("✓");
+            if (!ok) failures.push(`${names[p]} → ${names[s]}: ${cell}`);
+            return (ok ? cell : KNOWN_GAPS[`${p}>${s}`] ? "gap" : "✗").padEnd(w);
           }),
         ].join(" "),
       );
@@ -233,7 +313,7 @@ describe("all pairs: every protocol publishes to every protocol", { timeout: 150
       PROTOCOLS.filter((s) => {
         const cell = cells.get(`${p}>${s}`)!;
         const gap = KNOWN_GAPS[`${p}>${s}`];
-        return gap ? !cell.startsWith(`✗ ${gap.split(":")[0]}:`) : cell !== "✓";
+        return gap ? !cell.startsWith(`✗ ${gap.split(":")[0]}:`) : !cell.startsWith("✓");
       }).map((s) => `${p}>${s}: ${cells.get(`${p}>${s}`)}`),
     );
     assert.deepEqual(unexpected, [], "cells that differ from the expectation (KNOWN_GAPS)");

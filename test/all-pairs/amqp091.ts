@@ -19,6 +19,12 @@ export async function amqp091Client(url: string): Promise<GridClient> {
     wildcards: true,
     contentType: true,
     props: true,
+    correlationId: true,
+    replyTo: true,
+    messageId: "message-id",
+    expiry: true,
+    timestamp: true,
+    persistent: true,
     async subscribe(filter: string): Promise<Subscription> {
       const inbox = new Inbox<InMessage>();
       const q = await ch.assertQueue("", { exclusive: true, autoDelete: true });
@@ -29,11 +35,18 @@ export async function amqp091Client(url: string): Promise<GridClient> {
           if (!msg) return;
           const props: Record<string, string> = {};
           for (const [k, v] of Object.entries(msg.properties.headers ?? {})) props[k] = String(v);
+          const p = msg.properties;
           inbox.push({
             topic: msg.fields.routingKey.replace(/\./g, "/"),
             payload: msg.content,
-            contentType: msg.properties.contentType as string | undefined,
+            contentType: p.contentType as string | undefined,
             props,
+            correlationId: p.correlationId as string | undefined,
+            replyTo: typeof p.replyTo === "string" ? p.replyTo.replace(/\./g, "/") : undefined,
+            messageId: p.messageId as string | undefined,
+            ttlMs: p.expiration === undefined ? undefined : Number(p.expiration),
+            timestamp: typeof p.timestamp === "number" ? p.timestamp * 1000 : undefined,
+            persistent: p.deliveryMode === 2,
           });
         },
         { noAck: true },
@@ -47,7 +60,16 @@ export async function amqp091Client(url: string): Promise<GridClient> {
       };
     },
     async publish(topic: string, m: OutMessage): Promise<void> {
-      ch.publish("amq.topic", dotted(topic), m.payload, { contentType: m.contentType, headers: m.props });
+      ch.publish("amq.topic", dotted(topic), m.payload, {
+        contentType: m.contentType,
+        headers: m.props,
+        correlationId: m.correlationId,
+        replyTo: m.replyTo === undefined ? undefined : dotted(m.replyTo),
+        messageId: m.messageId,
+        expiration: m.ttlMs === undefined ? undefined : String(m.ttlMs),
+        timestamp: Math.floor(Date.now() / 1000),
+        deliveryMode: m.persistent === false ? 1 : 2,
+      });
       await ch.waitForConfirms();
     },
     async close() {

@@ -28,6 +28,12 @@ export async function amqp10Client(port: number): Promise<GridClient> {
     wildcards: true,
     contentType: true,
     props: true,
+    correlationId: true,
+    replyTo: true,
+    messageId: "message-id",
+    expiry: true,
+    timestamp: true,
+    persistent: true,
     async subscribe(filter: string): Promise<Subscription> {
       const inbox = new Inbox<InMessage>();
       const r = await receiver(conn, `/topic/${dotted(filter)}`);
@@ -36,11 +42,20 @@ export async function amqp10Client(port: number): Promise<GridClient> {
         const props: Record<string, string> = {};
         for (const [k, v] of Object.entries(msg.application_properties ?? {})) props[k] = String(v);
         const key = (msg.message_annotations as Record<string, unknown> | undefined)?.["x-routing-key"];
+        const corr = msg.correlation_id;
+        const replyTo = msg.reply_to;
         inbox.push({
           topic: typeof key === "string" ? key.replace(/\./g, "/") : filter,
           payload: bodyBytes(msg.body),
           contentType: msg.content_type,
           props,
+          correlationId:
+            corr === undefined ? undefined : Buffer.isBuffer(corr) ? corr.toString("utf8") : String(corr),
+          replyTo: replyTo?.startsWith("/topic/") ? replyTo.slice(7).replace(/\./g, "/") : replyTo,
+          messageId: msg.message_id === undefined ? undefined : String(msg.message_id),
+          ttlMs: msg.ttl,
+          timestamp: msg.creation_time === undefined ? undefined : new Date(msg.creation_time).getTime(),
+          persistent: msg.durable === true,
         });
       });
       return {
@@ -61,7 +76,12 @@ export async function amqp10Client(port: number): Promise<GridClient> {
         body: rhea.message.data_section(m.payload),
         content_type: m.contentType,
         application_properties: m.props,
-        durable: true,
+        correlation_id: m.correlationId,
+        reply_to: m.replyTo === undefined ? undefined : `/topic/${dotted(m.replyTo)}`,
+        message_id: m.messageId,
+        ttl: m.ttlMs,
+        creation_time: new Date(),
+        durable: m.persistent !== false,
       });
       if (out.outcome !== "accepted") throw new Error(`transfer ${out.outcome}`);
     },

@@ -21,6 +21,13 @@ export async function coapClient(port: number): Promise<GridClient> {
     wildcards: false,
     contentType: true,
     props: false,
+    correlationId: false,
+    replyTo: false,
+    // Max-Age on notifications; a PUT has no expiry.
+    expiry: "deliver",
+    timestamp: false,
+    // A CON PUT is QoS 1, `?qos=0` makes it QoS 0; a notification's CON/NON is the observation's.
+    persistent: "publish",
     async subscribe(topic: string): Promise<Subscription> {
       const inbox = new Inbox<InMessage>();
       // An agent per observation: npm coap's agent closes its socket once it has nothing pending.
@@ -54,7 +61,14 @@ export async function coapClient(port: number): Promise<GridClient> {
         // The registration answer is the current value: empty on a fresh topic.
         if (d.length === 0) return;
         const cf = stream.headers["Content-Format"];
-        inbox.push({ topic, payload: d, contentType: typeof cf === "string" ? cf : undefined, props: {} });
+        const maxAge = stream.headers["Max-Age"];
+        inbox.push({
+          topic,
+          payload: d,
+          contentType: typeof cf === "string" ? cf : undefined,
+          props: {},
+          ttlMs: typeof maxAge === "number" ? maxAge * 1000 : undefined,
+        });
       });
       return {
         next: (ms) => inbox.next(ms),
@@ -71,7 +85,15 @@ export async function coapClient(port: number): Promise<GridClient> {
       if (m.contentType) options["Content-Format"] = m.contentType;
       if (m.payload.length > 1024) options.Block1 = Buffer.from([6]);
       const res = await coapRequest(
-        { agent, port, method: "PUT", pathname: `/ps/${topic}`, payload: m.payload, options },
+        {
+          agent,
+          port,
+          method: "PUT",
+          pathname: `/ps/${topic}`,
+          query: m.persistent === false ? "qos=0" : undefined,
+          payload: m.payload,
+          options,
+        },
         10_000,
       );
       closeAgent(agent);

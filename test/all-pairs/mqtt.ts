@@ -17,14 +17,22 @@ export async function mqttClient(url: string, version: 4 | 5): Promise<GridClien
     const p = packet.properties;
     const props: Record<string, string> = {};
     for (const [k, v] of Object.entries(p?.userProperties ?? {})) props[k] = String(v);
-    for (const s of subs)
-      if (matches(s.filter, topic)) s.inbox.push({ topic, payload, contentType: p?.contentType, props });
+    const got: InMessage = { topic, payload, contentType: p?.contentType, props, persistent: packet.qos > 0 };
+    if (p?.correlationData !== undefined) got.correlationId = Buffer.from(p.correlationData).toString("utf8");
+    if (p?.responseTopic !== undefined) got.replyTo = p.responseTopic;
+    if (p?.messageExpiryInterval !== undefined) got.ttlMs = p.messageExpiryInterval * 1000;
+    for (const s of subs) if (matches(s.filter, topic)) s.inbox.push(got);
   });
   return {
     name: version === 5 ? "MQTT 5" : "MQTT 3.1.1",
     wildcards: true,
     contentType: version === 5,
     props: version === 5,
+    correlationId: version === 5,
+    replyTo: version === 5,
+    expiry: version === 5,
+    timestamp: false,
+    persistent: true,
     async subscribe(filter: string): Promise<Subscription> {
       const s = { filter, inbox: new Inbox<InMessage>() };
       subs.add(s);
@@ -40,9 +48,17 @@ export async function mqttClient(url: string, version: 4 | 5): Promise<GridClien
     },
     async publish(topic: string, m: OutMessage): Promise<void> {
       await client.publishAsync(topic, m.payload, {
-        qos: 1,
+        qos: m.persistent === false ? 0 : 1,
         properties:
-          version === 5 ? { contentType: m.contentType, userProperties: m.props ?? undefined } : undefined,
+          version === 5
+            ? {
+                contentType: m.contentType,
+                userProperties: m.props ?? undefined,
+                correlationData: m.correlationId === undefined ? undefined : Buffer.from(m.correlationId),
+                responseTopic: m.replyTo,
+                messageExpiryInterval: m.ttlMs === undefined ? undefined : m.ttlMs / 1000,
+              }
+            : undefined,
       });
     },
     close: () => endClient(client, true),

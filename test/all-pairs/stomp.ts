@@ -20,6 +20,8 @@ const OWN = new Set([
   "content-type",
   "persistent",
   "expires",
+  "correlation-id",
+  "reply-to",
   "priority",
   "ack",
   "redelivered",
@@ -39,6 +41,11 @@ export async function stompClient(port: number): Promise<GridClient> {
     wildcards: true,
     contentType: true,
     props: true,
+    correlationId: true,
+    replyTo: true,
+    expiry: true,
+    timestamp: false,
+    persistent: true,
     async subscribe(filter: string): Promise<Subscription> {
       const inbox = new Inbox<InMessage>();
       const r = receipt();
@@ -47,11 +54,17 @@ export async function stompClient(port: number): Promise<GridClient> {
         (m: IMessage) => {
           const props: Record<string, string> = {};
           for (const [k, v] of Object.entries(m.headers)) if (!OWN.has(k)) props[k] = v;
+          const h = m.headers;
+          const replyTo = h["reply-to"];
           inbox.push({
-            topic: (m.headers.destination ?? "").replace(/^\/topic\//, "").replace(/\./g, "/"),
+            topic: (h.destination ?? "").replace(/^\/topic\//, "").replace(/\./g, "/"),
             payload: Buffer.from(m.binaryBody),
-            contentType: m.headers["content-type"],
+            contentType: h["content-type"],
             props,
+            correlationId: h["correlation-id"],
+            replyTo: replyTo?.startsWith("/topic/") ? replyTo.slice(7).replace(/\./g, "/") : replyTo,
+            ttlMs: h.expires === undefined ? undefined : Number(h.expires) - Date.now(),
+            persistent: h.persistent === "true",
           });
         },
         { receipt: r.id },
@@ -66,8 +79,12 @@ export async function stompClient(port: number): Promise<GridClient> {
     },
     async publish(topic: string, m: OutMessage): Promise<void> {
       const r = receipt();
-      const headers: Record<string, string> = { ...m.props, receipt: r.id, persistent: "true" };
+      const headers: Record<string, string> = { ...m.props, receipt: r.id };
+      if (m.persistent !== false) headers.persistent = "true";
       if (m.contentType) headers["content-type"] = m.contentType;
+      if (m.correlationId !== undefined) headers["correlation-id"] = m.correlationId;
+      if (m.replyTo !== undefined) headers["reply-to"] = `/topic/${dotted(m.replyTo)}`;
+      if (m.ttlMs !== undefined) headers.expires = String(Date.now() + m.ttlMs);
       client.publish({ destination: `/topic/${dotted(topic)}`, binaryBody: m.payload, headers });
       await r.done;
     },

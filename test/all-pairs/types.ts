@@ -10,6 +10,16 @@ export interface OutMessage {
   contentType?: string;
   /** User properties / headers / application properties. */
   props?: Record<string, string>;
+  /** Correlation id (text; MQTT 5 sends its UTF-8 bytes as Correlation Data). */
+  correlationId?: string;
+  /** Reply-to / response topic, as a core topic (`a/b/c`); each protocol writes its own form. */
+  replyTo?: string;
+  /** Message id (AMQP `message-id`, XMPP item id). */
+  messageId?: string;
+  /** Time to live in ms, a whole number of seconds (MQTT 5 and CoAP count seconds). */
+  ttlMs?: number;
+  /** Persistent (MQTT/CoAP QoS 1, AMQP delivery-mode 2 / durable, STOMP persistent:true) or not (QoS 0). */
+  persistent?: boolean;
 }
 
 /** What a subscriber received, decoded back to bytes (docs/<protocol>.md payload mapping). */
@@ -18,6 +28,29 @@ export interface InMessage {
   payload: Buffer;
   contentType?: string;
   props: Record<string, string>;
+  correlationId?: string;
+  /** As a core topic. */
+  replyTo?: string;
+  messageId?: string;
+  /** The time to live left (ms) as the delivery says it. */
+  ttlMs?: number;
+  /** The delivery's timestamp, in ms since the epoch (AMQP 0-9-1's seconds × 1000). */
+  timestamp?: number;
+  persistent?: boolean;
+}
+
+/**
+ * Which way a client carries a metadata row: true both ways, or only when it publishes / only on
+ * what it receives (CoAP has Max-Age on notifications but not on a PUT; a CoAP PUT's CON/NON is its
+ * QoS, a notification's is the observation's).
+ */
+export type Carries = boolean | "publish" | "deliver";
+
+export function publishes(c: Carries): boolean {
+  return c === true || c === "publish";
+}
+export function delivers(c: Carries): boolean {
+  return c === true || c === "deliver";
 }
 
 export interface Subscription {
@@ -33,6 +66,23 @@ export interface GridClient {
   readonly contentType: boolean;
   /** Carries user properties / headers. */
   readonly props: boolean;
+  /** Carries a correlation id (MQTT 5 Correlation Data, AMQP/STOMP `correlation-id`). */
+  readonly correlationId: boolean;
+  /** Carries a reply-to / response topic. */
+  readonly replyTo: boolean;
+  /**
+   * The core user property its message id travels as (docs/metadata.md): two protocols map message
+   * ids where they name the same one (AMQP `message-id`; XMPP item ids are `xmpp-item-id`).
+   */
+  readonly messageId?: string;
+  /** Carries an expiry / time to live. */
+  readonly expiry: Carries;
+  /** Carries a timestamp (AMQP 0-9-1 `timestamp`, AMQP 1.0 `creation-time`). */
+  readonly timestamp: Carries;
+  /** Carries persistence / QoS. */
+  readonly persistent: Carries;
+  /** Every publish has this persistence whatever was asked (XMPP items are QoS 1, WAMP events QoS 0). */
+  readonly publishesPersistent?: boolean;
   /** Subscribes to a core filter (`grid/a/b/+` or an exact topic); resolves when it is in effect. */
   subscribe(filter: string): Promise<Subscription>;
   /** Publishes on a core topic (`a/b/c`); resolves when the broker has it (where the protocol says). */

@@ -35,6 +35,13 @@ export async function wampClient(b: TestBroker): Promise<GridClient & { wamp: Au
     wildcards: true,
     contentType: true,
     props: false,
+    correlationId: false,
+    replyTo: false,
+    expiry: false,
+    timestamp: false,
+    // Events are transient (docs/metadata.md): what a WAMP client publishes is QoS 0.
+    persistent: "publish",
+    publishesPersistent: false,
     async subscribe(filter: string): Promise<Subscription> {
       const inbox = new Inbox<InMessage>();
       const wild = filter.endsWith("/+");

@@ -3,13 +3,15 @@
  * map as for MQTT 5 and STOMP: content-type, correlation-id (correlation data), reply-to (response
  * topic, dotted <-> slashed like routing keys), expiration (expiry), headers (user properties, as
  * text). The AMQP-only properties travel as user properties named after them, so every protocol shows
- * them (STOMP as headers, MQTT 5 as user properties) and AMQP gets them back as properties.
+ * them (STOMP as headers, MQTT 5 as user properties) and AMQP gets them back as properties. A message
+ * without an AMQP publisher's `timestamp` is delivered with the router's (when it took the message).
  *
  * Between AMQP clients nothing is lost: the decoded properties (typed header values included) stay
  * attached to the message for as long as its core properties are the ones made from them.
  */
 import { dottedToTopic, topicToDotted } from "../../core/dotted-names.js";
 import type { Message, MessageProperties } from "../../core/message.js";
+import { correlationIdToBytes, correlationIdToText, expiresAtFromMs, msLeft } from "../../core/metadata.js";
 import type { BasicProperties } from "./codec/properties.js";
 import { type FieldTable, type FieldValue, setField } from "./codec/reader.js";
 
@@ -51,11 +53,11 @@ export function parseExpiration(expiration: string): number | undefined {
 export function coreProperties(props: BasicProperties, now: number): MessageProperties {
   const out: MessageProperties = {};
   if (props.contentType !== undefined) out.contentType = props.contentType;
-  if (props.correlationId !== undefined) out.correlationData = Buffer.from(props.correlationId);
+  if (props.correlationId !== undefined) out.correlationData = correlationIdToBytes(props.correlationId);
   if (props.replyTo !== undefined) out.responseTopic = dottedToTopic(props.replyTo);
   if (props.expiration !== undefined) {
     const ms = parseExpiration(props.expiration);
-    if (ms !== undefined) out.expiresAt = now + ms;
+    if (ms !== undefined) out.expiresAt = expiresAtFromMs(ms, now);
   }
   const user: Array<[string, string]> = [];
   if (props.headers) for (const k of Object.keys(props.headers)) user.push([k, fieldText(props.headers[k]!)]);
@@ -77,9 +79,11 @@ export function deliveryProperties(message: Message, now: number): BasicProperti
   const mp = message.properties;
   const p: BasicProperties = {};
   if (mp.contentType !== undefined) p.contentType = mp.contentType;
-  if (mp.correlationData !== undefined) p.correlationId = shortText(mp.correlationData.toString("utf8"));
+  // Bytes that are not UTF-8 (MQTT 5 Correlation Data) as `base64:…`, as STOMP writes them: two
+  // different ids never read the same (docs/metadata.md).
+  if (mp.correlationData !== undefined) p.correlationId = shortText(correlationIdToText(mp.correlationData));
   if (mp.responseTopic !== undefined) p.replyTo = shortText(topicToDotted(mp.responseTopic));
-  if (mp.expiresAt !== undefined) p.expiration = String(Math.max(0, mp.expiresAt - now));
+  if (mp.expiresAt !== undefined) p.expiration = String(msLeft(mp.expiresAt, now));
   if (message.qos > 0) p.deliveryMode = 2;
   const user = mp.userProperties;
   if (user !== undefined) {
@@ -100,6 +104,9 @@ export function deliveryProperties(message: Message, now: number): BasicProperti
     }
     if (headers !== undefined) p.headers = headers;
   }
+  // No AMQP publisher's own `timestamp`: the core's, when the router took the message (seconds, as
+  // AMQP 1.0's creation-time carries it in ms; docs/metadata.md "timestamp").
+  if (p.timestamp === undefined) p.timestamp = Math.floor(message.timestamp / 1000);
   return p;
 }
 

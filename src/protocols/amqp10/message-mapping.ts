@@ -16,6 +16,7 @@
  */
 import { dottedToTopic, topicToDotted } from "../../core/dotted-names.js";
 import type { EncodedCache, Message, MessageProperties, QoS } from "../../core/message.js";
+import { expiresAtFromMs, msLeft } from "../../core/metadata.js";
 import { DecodeError, Reader } from "./codec/decoder.js";
 import { Writer } from "./codec/encoder.js";
 import { P } from "./codec/frames.js";
@@ -157,7 +158,7 @@ export function decodeMessage(bytes: Buffer, now: number): ReceivedMessage {
   if (groupId !== undefined) user.push([U_GROUP_ID, groupId]);
   if (priority !== undefined && priority !== 4) user.push([U_PRIORITY, String(priority)]);
   // header.ttl counts from now; absolute-expiry-time is absolute: the earlier one applies.
-  let expiresAt = ttl !== undefined ? now + ttl : undefined;
+  let expiresAt = ttl !== undefined ? expiresAtFromMs(ttl, now) : undefined;
   if (expiry !== undefined && (expiresAt === undefined || expiry < expiresAt)) expiresAt = expiry;
   if (expiresAt !== undefined) out.expiresAt = expiresAt;
   for (const [k, val] of appProps) {
@@ -330,7 +331,7 @@ export function encodeHeader(
   now: number,
 ): Buffer {
   const durable = qos > 0;
-  const ttl = expiresAt === undefined ? undefined : Math.max(0, expiresAt - now);
+  const ttl = expiresAt === undefined ? undefined : msLeft(expiresAt, now);
   const count = deliveryCount > 1 ? deliveryCount - 1 : 0;
   if (!durable && ttl === undefined && count === 0) return EMPTY;
   if (durable && ttl === undefined && count === 0) return DURABLE_HEADER;

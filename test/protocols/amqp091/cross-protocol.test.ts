@@ -86,6 +86,49 @@ test("AMQP publish to amq.topic reaches MQTT subscribers, properties mapped", {
   }
 });
 
+test("a message from another protocol arrives with the router's timestamp; an AMQP publisher's own is kept", {
+  timeout: 10_000,
+}, async () => {
+  const { queue } = await ch.assertQueue("", { exclusive: true });
+  await ch.bindQueue(queue, "amq.topic", "stamped.*");
+  const mq = await connect(b.mqttUrl, { protocolVersion: 5 });
+  try {
+    const before = Math.floor(Date.now() / 1000);
+    await mq.publishAsync("stamped/mqtt", "x", { qos: 1 });
+    const after = Math.ceil(Date.now() / 1000);
+    ch.publish("amq.topic", "stamped.amqp", Buffer.from("y"), { timestamp: 1_700_000_000 });
+    const [fromMqtt, fromAmqp] = await take(ch, queue, 2, { noAck: true });
+    const t = fromMqtt!.properties.timestamp as number;
+    assert.ok(t >= before && t <= after, `timestamp ${t} (published ${before}..${after}, in seconds)`);
+    assert.equal(fromAmqp!.properties.timestamp, 1_700_000_000);
+  } finally {
+    await mq.endAsync();
+  }
+});
+
+test("MQTT 5 correlation data that is not UTF-8 reaches AMQP as base64:…, so two ids stay two", {
+  timeout: 10_000,
+}, async () => {
+  const { queue } = await ch.assertQueue("", { exclusive: true });
+  await ch.bindQueue(queue, "amq.topic", "corr.*");
+  const mq = await connect(b.mqttUrl, { protocolVersion: 5 });
+  try {
+    for (const [i, first] of [0xff, 0xfe].entries())
+      await mq.publishAsync(`corr/m${i}`, "x", {
+        qos: 1,
+        properties: { correlationData: Buffer.from([first, 0x00, 0x01]) },
+      });
+    await mq.publishAsync("corr/text", "x", { qos: 1, properties: { correlationData: Buffer.from("ü-1") } });
+    const got = await take(ch, queue, 3, { noAck: true });
+    assert.deepEqual(
+      got.map((m) => m.properties.correlationId),
+      ["base64:/wAB", "base64:/gAB", "ü-1"],
+    );
+  } finally {
+    await mq.endAsync();
+  }
+});
+
 test("a queue bound twice with overlapping keys gets each message once", { timeout: 10_000 }, async () => {
   const { queue } = await ch.assertQueue("", { exclusive: true });
   await ch.bindQueue(queue, "amq.topic", "dup.#");
