@@ -1,9 +1,9 @@
 /**
  * The two WAMP transports as one message-oriented interface: WebSocket (WAMP §14.5.2, one WAMP
  * message per WebSocket message, text frames for JSON) and RawSocket over TCP (WAMP §14.5.3, with
- * its handshake). Writes made within one tick go out together: the socket is corked on the first
- * write of a tick and uncorked on the next tick, so a burst of messages is one writev (two for a
- * long burst: see EARLY_FLUSH_AFTER).
+ * its handshake). Writes made within one tick go out together (two pieces for a long burst: see
+ * EARLY_FLUSH_AFTER): RawSocket corks the socket until the next tick, WebSocket copies small frames
+ * into one buffer.
  */
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
@@ -69,26 +69,39 @@ function corkForTick(socket: CorkedSocket | undefined): void {
   process.nextTick(uncorkSocket, socket);
 }
 
-const TEXT = { binary: false };
-const BINARY = { binary: true };
+/** The output arena: its size, and the largest frame copied into it (larger ones go on their own). */
+const ARENA_SIZE = 16 * 1024;
+const ARENA_MAX_FRAME = 1024;
 
+/**
+ * WebSocket data frames are written here, not through ws's sender: a small frame (header and
+ * message) is copied into an arena that the tick's frames share, so a burst costs no header Buffer,
+ * list or stream write per message and reaches the socket as one chunk at the end of the tick (or
+ * early, after EARLY_FLUSH_AFTER frames). Server frames are unmasked (RFC 6455 §5.1) and unfragmented;
+ * control frames (ping, pong, close) still go through ws, which writes whole frames too.
+ */
 export class WebSocketTransport implements WampTransport {
   readonly peerMaxLength = Number.POSITIVE_INFINITY;
-  private readonly sendOptions: { binary: boolean };
-  /** ws keeps its net.Socket in `_socket`; corking it batches a tick's frames into one write. */
+  /** FIN + opcode: text (0x1) for JSON, binary (0x2) for MessagePack and CBOR. */
+  private readonly byte0: number;
   private readonly socket: Socket | undefined;
+  private arena: Buffer | undefined;
+  private from = 0;
+  private end = 0;
+  private scheduled = false;
+  private frames = 0;
 
   constructor(
     private readonly ws: WebSocket,
     readonly kind: TransportKind,
     serializer: Serializer,
   ) {
-    this.sendOptions = serializer.binary ? BINARY : TEXT;
+    this.byte0 = serializer.binary ? 0x82 : 0x81;
     this.socket = (ws as unknown as { _socket?: Socket })._socket;
   }
 
   get buffered(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + (this.end - this.from);
   }
 
   start(events: TransportEvents): void {
@@ -98,17 +111,77 @@ export class WebSocketTransport implements WampTransport {
 
   send(bytes: Buffer): void {
     if (this.ws.readyState !== 1) return;
-    corkForTick(this.socket);
-    this.ws.send(bytes, this.sendOptions);
+    const socket = this.socket;
+    if (socket === undefined) {
+      this.ws.send(bytes, { binary: this.byte0 === 0x82 });
+      return;
+    }
+    const n = bytes.length;
+    const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.frames = 0;
+      process.nextTick(this.onTick);
+    } else if (++this.frames === EARLY_FLUSH_AFTER) this.flush();
+    if (head + n > ARENA_MAX_FRAME) {
+      this.flush();
+      const h = Buffer.allocUnsafe(head);
+      writeFrameHeader(h, 0, this.byte0, n);
+      socket.write(h);
+      socket.write(bytes);
+      return;
+    }
+    let a = this.arena;
+    if (a === undefined || this.end + head + n > a.length) {
+      this.flush();
+      // A fresh one: the flushed bytes of the old one may still wait in the socket.
+      a = this.arena = Buffer.allocUnsafe(ARENA_SIZE);
+      this.from = this.end = 0;
+    }
+    const at = writeFrameHeader(a, this.end, this.byte0, n);
+    a.set(bytes, at);
+    this.end = at + n;
+  }
+
+  private readonly onTick = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
+
+  private flush(): void {
+    if (this.end === this.from) return;
+    const chunk = this.arena!.subarray(this.from, this.end);
+    this.from = this.end;
+    // Once ws has begun the closing handshake its close frame is out: nothing may follow it.
+    if (this.ws.readyState === 1) this.socket!.write(chunk);
   }
 
   close(): void {
+    this.flush();
     if (this.ws.readyState === 1) this.ws.close(1000);
   }
 
   destroy(): void {
     this.ws.terminate();
   }
+}
+
+/** Writes an unmasked, final data frame header at `at`; returns where the payload starts. */
+function writeFrameHeader(b: Buffer, at: number, byte0: number, n: number): number {
+  b[at] = byte0;
+  if (n < 126) {
+    b[at + 1] = n;
+    return at + 2;
+  }
+  if (n < 65536) {
+    b[at + 1] = 126;
+    b.writeUInt16BE(n, at + 2);
+    return at + 4;
+  }
+  b[at + 1] = 127;
+  b.writeUInt32BE(Math.floor(n / 2 ** 32), at + 2);
+  b.writeUInt32BE(n >>> 0, at + 6);
+  return at + 10;
 }
 
 export class RawSocketTransport implements WampTransport {
