@@ -27,7 +27,7 @@ import { handlePubrel } from "./handlers/pubrel.js";
 import { handleSubscribe } from "./handlers/subscribe.js";
 import { handleUnsubscribe } from "./handlers/unsubscribe.js";
 import type { MqttOptions } from "./options.js";
-import { deliver, pump } from "./outgoing.js";
+import { ARENA_MAX_PACKET, deliver, pump } from "./outgoing.js";
 
 /**
  * An ack waiting for the store commit: a packet, or (the common case) a packet-id-only ack as the
@@ -47,6 +47,8 @@ const EMPTY = Buffer.alloc(0);
  */
 const EARLY_FLUSH_AFTER = 32;
 const EARLY_FLUSH_MAX_BYTES = 64 * 1024;
+/** The output arena's size (ARENA_MAX_PACKET, outgoing.ts: the largest packet copied into it). */
+const ARENA_SIZE = 16 * 1024;
 
 type State = "awaiting-connect" | "connecting" | "connected" | "closed";
 
@@ -117,6 +119,10 @@ export class MqttConnection implements SessionConnection {
   private connectTimer: NodeJS.Timeout | undefined;
   private endTimer: NodeJS.Timeout | undefined;
   private corked = false;
+  /** Output arena (writePublishCopy): bytes [arenaStart, arenaEnd) are written and not yet flushed. */
+  private arena: Buffer | undefined;
+  private arenaStart = 0;
+  private arenaEnd = 0;
   /** Writes since this tick's cork (see EARLY_FLUSH_AFTER). */
   private corkedWrites = 0;
 
@@ -315,6 +321,7 @@ export class MqttConnection implements SessionConnection {
     if (this.corked) {
       // Only for small packets: a burst of large ones is already written in large pieces.
       if (++this.corkedWrites === EARLY_FLUSH_AFTER && this.stream.writableLength < EARLY_FLUSH_MAX_BYTES) {
+        this.flushArena();
         this.stream.uncork();
         this.stream.cork();
       }
@@ -325,8 +332,51 @@ export class MqttConnection implements SessionConnection {
     this.stream.cork();
     process.nextTick(() => {
       this.corked = false;
+      this.flushArena();
       this.stream.uncork();
     });
+  }
+
+  /**
+   * Sends a copy of the QoS 1/2 PUBLISH `template` with its first byte and packet id set. A small
+   * one is copied into the output arena, a buffer the tick's copies share, so a burst of deliveries
+   * (a session's queue draining) costs no Buffer per packet and reaches the socket as one chunk.
+   */
+  writePublishCopy(template: Buffer, byte0: number, idAt: number, packetId: number): void {
+    if (this.state === "closed") return;
+    const n = template.length;
+    if (this.holding || n > ARENA_MAX_PACKET) {
+      const buf = Buffer.allocUnsafe(n);
+      buf.set(template);
+      buf[0] = byte0;
+      buf[idAt] = packetId >>> 8;
+      buf[idAt + 1] = packetId & 0xff;
+      this.writePackets(buf);
+      return;
+    }
+    this.cork();
+    let a = this.arena;
+    if (a === undefined || this.arenaEnd + n > a.length) {
+      this.flushArena();
+      // A fresh one: the old one's flushed bytes may still wait in the stream.
+      a = this.arena = Buffer.allocUnsafe(ARENA_SIZE);
+      this.arenaStart = this.arenaEnd = 0;
+    }
+    const at = this.arenaEnd;
+    a.set(template, at);
+    a[at] = byte0;
+    a[at + idAt] = packetId >>> 8;
+    a[at + idAt + 1] = packetId & 0xff;
+    this.arenaEnd = at + n;
+    this.router.stats.bytesSent += n;
+  }
+
+  /** Hands the arena's unsent bytes to the stream (before any other write, so order is kept). */
+  private flushArena(): void {
+    if (this.arenaEnd === this.arenaStart) return;
+    const chunk = this.arena!.subarray(this.arenaStart, this.arenaEnd);
+    this.arenaStart = this.arenaEnd;
+    if (this.state !== "closed") this.stream.write(chunk);
   }
 
   send(p: Packet): void {
@@ -363,6 +413,7 @@ export class MqttConnection implements SessionConnection {
       return true;
     }
     this.cork();
+    this.flushArena();
     this.router.stats.bytesSent += buf.length;
     return this.stream.write(buf);
   }
@@ -478,6 +529,7 @@ export class MqttConnection implements SessionConnection {
   /** Graceful close: flush what was written, then close. */
   end(): void {
     if (this.state === "closed") return;
+    this.flushArena();
     this.finish();
     this.stream.end();
     // A peer that never reads must not keep the socket open forever. Cleared on close, so the

@@ -18,6 +18,9 @@ import type { Properties, ProtocolVersion, PublishPacket } from "./codec/packets
 import type { MqttConnection } from "./connection.js";
 import { hasNoPerMessageProperties, propertiesToMqtt } from "./message-mapping.js";
 
+/** The largest PUBLISH copied into a connection's output arena (MqttConnection.writePublishCopy). */
+export const ARENA_MAX_PACKET = 1024;
+
 export function sendQuota(c: MqttConnection): number {
   return Math.min(c.clientReceiveMaximum, c.options.maxInflight);
 }
@@ -256,15 +259,23 @@ function sendPublish(
     } else if (qos === 0) {
       buf = shared;
     } else {
-      if (cache instanceof EncodedPublish && !cache.templateLent) {
-        cache.templateLent = true;
-        buf = shared;
-      } else {
-        buf = Buffer.allocUnsafe(shared.length);
-        buf.set(shared);
-      }
-      buf[0] = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
+      const byte0 = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
       const at = packetIdOffset(shared);
+      if (shared.length <= ARENA_MAX_PACKET || !(cache instanceof EncodedPublish) || cache.templateLent) {
+        if (c.clientMaxPacketSize > 0 && shared.length > c.clientMaxPacketSize) {
+          // Too big for this client: discarded as if delivered ([MQTT-3.1.2-25]).
+          c.router.stats.messagesDropped++;
+          completeInflight(c, packetId!);
+          return;
+        }
+        // A patched copy (into the connection's output arena when small).
+        c.writePublishCopy(shared, byte0, at, packetId!);
+        return;
+      }
+      // A large one: the first delivery sends the template itself, patched in place.
+      cache.templateLent = true;
+      buf = shared;
+      buf[0] = byte0;
       buf[at] = packetId! >>> 8;
       buf[at + 1] = packetId! & 0xff;
     }
