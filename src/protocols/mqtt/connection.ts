@@ -47,7 +47,11 @@ const EMPTY = Buffer.alloc(0);
  */
 const EARLY_FLUSH_AFTER = 32;
 const EARLY_FLUSH_MAX_BYTES = 64 * 1024;
-/** The output arena's size (ARENA_MAX_PACKET, outgoing.ts: the largest packet copied into it). */
+/**
+ * The output arena's size (ARENA_MAX_PACKET, outgoing.ts: the largest packet copied into it). It is
+ * made for a tick with more than one write and let go after a tick with only one, so an idle client
+ * holds none.
+ */
 const ARENA_SIZE = 16 * 1024;
 
 type State = "awaiting-connect" | "connecting" | "connected" | "closed";
@@ -333,6 +337,8 @@ export class MqttConnection implements SessionConnection {
     process.nextTick(() => {
       this.corked = false;
       this.flushArena();
+      // One write this tick: a quiet connection holds no arena.
+      if (this.corkedWrites === 0) this.arena = undefined;
       this.stream.uncork();
     });
   }
@@ -345,7 +351,12 @@ export class MqttConnection implements SessionConnection {
   writePublishCopy(template: Buffer, byte0: number, idAt: number, packetId: number): void {
     if (this.state === "closed") return;
     const n = template.length;
-    if (this.holding || n > ARENA_MAX_PACKET) {
+    // The first copy of a tick, with no arena, gets a pooled Buffer of its own.
+    if (
+      this.holding ||
+      n > ARENA_MAX_PACKET ||
+      (this.arena === undefined && this.corkedWrites === 0 && !this.corked)
+    ) {
       const buf = Buffer.allocUnsafe(n);
       buf.set(template);
       buf[0] = byte0;

@@ -69,7 +69,11 @@ function corkForTick(socket: CorkedSocket | undefined): void {
   process.nextTick(uncorkSocket, socket);
 }
 
-/** The output arena: its size, and the largest frame copied into it (larger ones go on their own). */
+/**
+ * The output arena: its size, and the largest frame copied into it (larger ones go on their own).
+ * It is made for a tick with more than one frame and let go after a tick with only one, so an idle
+ * session holds none.
+ */
 const ARENA_SIZE = 16 * 1024;
 const ARENA_MAX_FRAME = 1024;
 
@@ -132,6 +136,13 @@ export class WebSocketTransport implements WampTransport {
       return;
     }
     let a = this.arena;
+    if (a === undefined && this.frames === 0) {
+      // The first frame of a tick, with no arena: one pooled buffer of its own.
+      const f = Buffer.allocUnsafe(head + n);
+      f.set(bytes, writeFrameHeader(f, 0, this.byte0, n));
+      socket.write(f);
+      return;
+    }
     if (a === undefined || this.end + head + n > a.length) {
       this.flush();
       // A fresh one: the flushed bytes of the old one may still wait in the socket.
@@ -146,6 +157,7 @@ export class WebSocketTransport implements WampTransport {
   private readonly onTick = (): void => {
     this.scheduled = false;
     this.flush();
+    if (this.frames === 0) this.arena = undefined; // one frame this tick: a quiet connection
   };
 
   private flush(): void {
