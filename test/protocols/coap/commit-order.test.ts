@@ -12,26 +12,8 @@ import { CoapAdapter } from "../../../src/protocols/coap/adapter.js";
 import { ACK, CON, Code, NON, Opt } from "../../../src/protocols/coap/codec/constants.js";
 import { decodeMessage } from "../../../src/protocols/coap/codec/decode.js";
 import { uintOption } from "../../../src/protocols/coap/codec/message.js";
-import { MemoryStore } from "../../../src/store/memory-store.js";
+import { GatedStore } from "../../helpers/gated-store.js";
 import { buildRequest } from "./helpers.js";
-
-/** A store whose commits finish only when the test lets them. */
-class GatedStore extends MemoryStore {
-  commits = 0;
-  gated = false;
-  private release: Array<() => void> = [];
-  override commit(): Promise<void> {
-    if (!this.gated) return Promise.resolve();
-    this.commits++;
-    return new Promise((r) => this.release.push(r));
-  }
-  open(): void {
-    this.gated = false;
-    const r = this.release;
-    this.release = [];
-    for (const f of r) f();
-  }
-}
 
 async function until(what: () => boolean): Promise<void> {
   const deadline = Date.now() + 2000;

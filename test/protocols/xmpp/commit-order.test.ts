@@ -4,25 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { MemoryStore } from "../../../src/store/memory-store.js";
 import { startTestBroker } from "../../helpers/broker.js";
+import { GatedStore } from "../../helpers/gated-store.js";
 import { RawXmpp } from "./helpers.js";
-
-/** A store whose commits finish only when the test lets them (while `gated`). */
-class GatedStore extends MemoryStore {
-  gated = false;
-  private release: Array<() => void> = [];
-  override commit(): Promise<void> {
-    if (!this.gated) return Promise.resolve();
-    return new Promise((r) => this.release.push(r));
-  }
-  open(): void {
-    this.gated = false;
-    const r = this.release;
-    this.release = [];
-    for (const f of r) f();
-  }
-}
 
 const quiet = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
