@@ -14,6 +14,7 @@ import type {
   SessionConnection,
   Subscription,
 } from "../../core/session.js";
+import { ARENA_MAX_COPY, OutputArena } from "../../transports/output-arena.js";
 import type { ByteStream, TransportInfo } from "../../transports/types.js";
 import { encode, MqttCodecError, MqttDecoder } from "./codec/index.js";
 import type { DisconnectPacket, Packet, Properties, ProtocolVersion } from "./codec/packets.js";
@@ -27,7 +28,7 @@ import { handlePubrel } from "./handlers/pubrel.js";
 import { handleSubscribe } from "./handlers/subscribe.js";
 import { handleUnsubscribe } from "./handlers/unsubscribe.js";
 import type { MqttOptions } from "./options.js";
-import { ARENA_MAX_PACKET, deliver, pump } from "./outgoing.js";
+import { deliver, pump } from "./outgoing.js";
 
 /**
  * An ack waiting for the store commit: a packet, or (the common case) a packet-id-only ack as the
@@ -47,12 +48,6 @@ const EMPTY = Buffer.alloc(0);
  */
 const EARLY_FLUSH_AFTER = 32;
 const EARLY_FLUSH_MAX_BYTES = 64 * 1024;
-/**
- * The output arena's size (ARENA_MAX_PACKET, outgoing.ts: the largest packet copied into it). It is
- * made for a tick with more than one write and let go after a tick with only one, so an idle client
- * holds none.
- */
-const ARENA_SIZE = 16 * 1024;
 
 type State = "awaiting-connect" | "connecting" | "connected" | "closed";
 
@@ -123,10 +118,8 @@ export class MqttConnection implements SessionConnection {
   private connectTimer: NodeJS.Timeout | undefined;
   private endTimer: NodeJS.Timeout | undefined;
   private corked = false;
-  /** Output arena (writePublishCopy): bytes [arenaStart, arenaEnd) are written and not yet flushed. */
-  private arena: Buffer | undefined;
-  private arenaStart = 0;
-  private arenaEnd = 0;
+  /** Small QoS 1/2 copies of a busy tick (writePublishCopy); none while the connection is quiet. */
+  private arena: OutputArena | undefined;
   /** Writes since this tick's cork (see EARLY_FLUSH_AFTER). */
   private corkedWrites = 0;
 
@@ -354,7 +347,7 @@ export class MqttConnection implements SessionConnection {
     // The first copy of a tick, with no arena, gets a pooled Buffer of its own.
     if (
       this.holding ||
-      n > ARENA_MAX_PACKET ||
+      n > ARENA_MAX_COPY ||
       (this.arena === undefined && this.corkedWrites === 0 && !this.corked)
     ) {
       const buf = Buffer.allocUnsafe(n);
@@ -367,27 +360,24 @@ export class MqttConnection implements SessionConnection {
     }
     this.cork();
     let a = this.arena;
-    if (a === undefined || this.arenaEnd + n > a.length) {
+    if (a === undefined || !a.room(n)) {
       this.flushArena();
-      // A fresh one: the old one's flushed bytes may still wait in the stream.
-      a = this.arena = Buffer.allocUnsafe(ARENA_SIZE);
-      this.arenaStart = this.arenaEnd = 0;
+      a = this.arena = new OutputArena();
     }
-    const at = this.arenaEnd;
-    a.set(template, at);
-    a[at] = byte0;
-    a[at + idAt] = packetId >>> 8;
-    a[at + idAt + 1] = packetId & 0xff;
-    this.arenaEnd = at + n;
+    const at = a.offset;
+    const b = a.buf;
+    b.set(template, at);
+    b[at] = byte0;
+    b[at + idAt] = packetId >>> 8;
+    b[at + idAt + 1] = packetId & 0xff;
+    a.appended(n);
     this.router.stats.bytesSent += n;
   }
 
   /** Hands the arena's unsent bytes to the stream (before any other write, so order is kept). */
   private flushArena(): void {
-    if (this.arenaEnd === this.arenaStart) return;
-    const chunk = this.arena!.subarray(this.arenaStart, this.arenaEnd);
-    this.arenaStart = this.arenaEnd;
-    if (this.state !== "closed") this.stream.write(chunk);
+    const chunk = this.arena?.take();
+    if (chunk !== undefined && this.state !== "closed") this.stream.write(chunk);
   }
 
   send(p: Packet): void {

@@ -13,13 +13,11 @@ import {
   type QoS,
 } from "../../core/message.js";
 import type { Delivery, Subscription } from "../../core/session.js";
+import { ARENA_MAX_COPY } from "../../transports/output-arena.js";
 import { encodePublish } from "./codec/index.js";
 import type { Properties, ProtocolVersion, PublishPacket } from "./codec/packets.js";
 import type { MqttConnection } from "./connection.js";
 import { hasNoPerMessageProperties, propertiesToMqtt } from "./message-mapping.js";
-
-/** The largest PUBLISH copied into a connection's output arena (MqttConnection.writePublishCopy). */
-export const ARENA_MAX_PACKET = 1024;
 
 export function sendQuota(c: MqttConnection): number {
   return Math.min(c.clientReceiveMaximum, c.options.maxInflight);
@@ -261,7 +259,7 @@ function sendPublish(
     } else {
       const byte0 = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
       const at = packetIdOffset(shared);
-      if (shared.length <= ARENA_MAX_PACKET || !(cache instanceof EncodedPublish) || cache.templateLent) {
+      if (shared.length <= ARENA_MAX_COPY || !(cache instanceof EncodedPublish) || cache.templateLent) {
         if (c.clientMaxPacketSize > 0 && shared.length > c.clientMaxPacketSize) {
           // Too big for this client: discarded as if delivered ([MQTT-3.1.2-25]).
           c.router.stats.messagesDropped++;

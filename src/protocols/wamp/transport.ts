@@ -7,6 +7,7 @@
  */
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
+import { ARENA_MAX_COPY, OutputArena } from "../../transports/output-arena.js";
 import type { ByteStream, TransportKind } from "../../transports/types.js";
 import {
   encodeHandshake,
@@ -70,14 +71,6 @@ function corkForTick(socket: CorkedSocket | undefined): void {
 }
 
 /**
- * The output arena: its size, and the largest frame copied into it (larger ones go on their own).
- * It is made for a tick with more than one frame and let go after a tick with only one, so an idle
- * session holds none.
- */
-const ARENA_SIZE = 16 * 1024;
-const ARENA_MAX_FRAME = 1024;
-
-/**
  * WebSocket data frames are written here, not through ws's sender: a small frame (header and
  * message) is copied into an arena that the tick's frames share, so a burst costs no header Buffer,
  * list or stream write per message and reaches the socket as one chunk at the end of the tick (or
@@ -89,9 +82,8 @@ export class WebSocketTransport implements WampTransport {
   /** FIN + opcode: text (0x1) for JSON, binary (0x2) for MessagePack and CBOR. */
   private readonly byte0: number;
   private readonly socket: Socket | undefined;
-  private arena: Buffer | undefined;
-  private from = 0;
-  private end = 0;
+  /** Small frames of a busy tick (src/transports/output-arena.ts); none while the session is quiet. */
+  private arena: OutputArena | undefined;
   private scheduled = false;
   private frames = 0;
 
@@ -105,7 +97,7 @@ export class WebSocketTransport implements WampTransport {
   }
 
   get buffered(): number {
-    return this.ws.bufferedAmount + (this.end - this.from);
+    return this.ws.bufferedAmount + (this.arena?.pending ?? 0);
   }
 
   start(events: TransportEvents): void {
@@ -127,7 +119,7 @@ export class WebSocketTransport implements WampTransport {
       this.frames = 0;
       process.nextTick(this.onTick);
     } else if (++this.frames === EARLY_FLUSH_AFTER) this.flush();
-    if (head + n > ARENA_MAX_FRAME) {
+    if (head + n > ARENA_MAX_COPY) {
       this.flush();
       const h = Buffer.allocUnsafe(head);
       writeFrameHeader(h, 0, this.byte0, n);
@@ -143,15 +135,12 @@ export class WebSocketTransport implements WampTransport {
       socket.write(f);
       return;
     }
-    if (a === undefined || this.end + head + n > a.length) {
+    if (a === undefined || !a.room(head + n)) {
       this.flush();
-      // A fresh one: the flushed bytes of the old one may still wait in the socket.
-      a = this.arena = Buffer.allocUnsafe(ARENA_SIZE);
-      this.from = this.end = 0;
+      a = this.arena = new OutputArena();
     }
-    const at = writeFrameHeader(a, this.end, this.byte0, n);
-    a.set(bytes, at);
-    this.end = at + n;
+    a.buf.set(bytes, writeFrameHeader(a.buf, a.offset, this.byte0, n));
+    a.appended(head + n);
   }
 
   private readonly onTick = (): void => {
@@ -161,11 +150,9 @@ export class WebSocketTransport implements WampTransport {
   };
 
   private flush(): void {
-    if (this.end === this.from) return;
-    const chunk = this.arena!.subarray(this.from, this.end);
-    this.from = this.end;
+    const chunk = this.arena?.take();
     // Once ws has begun the closing handshake its close frame is out: nothing may follow it.
-    if (this.ws.readyState === 1) this.socket!.write(chunk);
+    if (chunk !== undefined && this.ws.readyState === 1) this.socket!.write(chunk);
   }
 
   close(): void {
