@@ -118,3 +118,39 @@ test("CoAP: the publisher's 2.04 leaves before the notifications its PUT causes"
     await router.close();
   }
 });
+
+test("CoAP: DELETE of a topic with a kept value is answered after the store commit", {
+  timeout: 10_000,
+}, async () => {
+  const { store, router, adapter, sent, sender, from } = await setup();
+  try {
+    adapter.handleDatagram(
+      buildRequest(CON, Code.PUT, 1, Buffer.from([1]), "/ps/gone", [], Buffer.from("v")),
+      from(40003),
+      sender,
+      false,
+    );
+    await until(() => sent.length > 0);
+    sent.length = 0;
+    store.gated = true;
+    adapter.handleDatagram(
+      buildRequest(CON, Code.DELETE, 2, Buffer.from([2]), "/ps/gone"),
+      from(40003),
+      sender,
+      false,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(sent.length, 0, "2.02 sent before the commit");
+    assert.ok(store.commits > 0);
+    store.open();
+    await until(() => sent.length > 0);
+    assert.deepEqual(
+      sent.map((s) => [s.port, s.type, s.code]),
+      [[40003, ACK, Code.Deleted]],
+    );
+  } finally {
+    store.open();
+    adapter.close();
+    await router.close();
+  }
+});

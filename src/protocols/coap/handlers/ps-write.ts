@@ -3,11 +3,13 @@
  * 2.04 Changed. `?qos=0|1|2` sets the QoS (default: 1 for a CON request, 0 for NON); `?retain=false`
  * publishes without keeping the value (default: kept, so GET reads it back). DELETE removes the
  * topic: observers get a final 4.04 and the last value is cleared. The answer to a publish that
- * must survive a crash (QoS 1/2 or retained) waits for the store commit.
+ * must survive a crash (QoS 1/2 or retained) or to a delete of a kept value waits for the store
+ * commit.
  */
 import { createMessage, NO_PROPERTIES, type QoS } from "../../../core/message.js";
 import { respondError } from "../body.js";
 import { CON, Code } from "../codec/constants.js";
+import type { CoapOption } from "../codec/message.js";
 import { propertiesFor } from "../content-format.js";
 import { etagOf } from "../etag.js";
 import { queryValue } from "../request.js";
@@ -64,13 +66,21 @@ export function publishTopic(env: RequestEnv, topic: string): void {
     ex.respond(Code.Changed, options);
     return;
   }
-  // 2.04 promises the message is kept (queued for persistent subscribers, retained): it is sent
-  // after the store commit that makes it durable, as MQTT's PUBACK is (group commit per tick).
+  // 2.04 promises the message is kept (queued for persistent subscribers, retained).
+  respondAfterCommit(env, Code.Changed, options);
+}
+
+/**
+ * Answers once the store has committed what the request changed, as MQTT's PUBACK waits (group
+ * commit per tick); 5.00 if the commit fails.
+ */
+function respondAfterCommit(env: RequestEnv, code: number, options: CoapOption[]): void {
+  const ctx = env.res.ctx;
   ctx.router.store.commit().then(
-    () => ex.respond(Code.Changed, options),
+    () => env.ex.respond(code, options),
     (err: unknown) => {
       ctx.log.error("coap: store commit failed", { error: String(err) });
-      respondError(ctx, ex, Code.InternalServerError, "store commit failed");
+      respondError(ctx, env.ex, Code.InternalServerError, "store commit failed");
     },
   );
 }
@@ -96,7 +106,11 @@ export function deleteTopic(env: RequestEnv, topic: string): void {
     peer.removeObserver(obs);
   }
   // An empty retained message clears the last value for every protocol ([MQTT-3.3.1-10]).
-  if (value !== undefined)
-    ctx.router.publish(createMessage(topic, Buffer.alloc(0), 0, true, NO_PROPERTIES, env.clientId, now));
-  ex.respond(Code.Deleted, []);
+  if (value === undefined) {
+    ex.respond(Code.Deleted, []);
+    return;
+  }
+  ctx.router.publish(createMessage(topic, Buffer.alloc(0), 0, true, NO_PROPERTIES, env.clientId, now));
+  // 2.02 promises the value is gone, also after a restart.
+  respondAfterCommit(env, Code.Deleted, []);
 }
