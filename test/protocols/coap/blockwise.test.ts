@@ -5,24 +5,18 @@ import { test } from "node:test";
 import { decodeBlock } from "../../../src/protocols/coap/codec/block.js";
 import { CON, Code, NON, Opt } from "../../../src/protocols/coap/codec/constants.js";
 import { type CoapMessage, findOption, readUint } from "../../../src/protocols/coap/codec/message.js";
-import { startTestBroker, type TestBroker, type TestBrokerOptions } from "../../helpers/broker.js";
-import { buildRequest, closeAgent, coapRequest, newAgent, RawCoap, uintOption } from "./helpers.js";
+import { startTestBroker } from "../../helpers/broker.js";
+import {
+  buildRequest,
+  closeAgent,
+  coapRequest,
+  newAgent,
+  type RawCoap,
+  uintOption,
+  withRaw,
+} from "./helpers.js";
 
 const T = Buffer.from([9]);
-
-async function withRaw(
-  fn: (b: TestBroker, c: RawCoap) => Promise<void>,
-  opts: TestBrokerOptions = {},
-): Promise<void> {
-  const b = await startTestBroker(opts);
-  const c = await RawCoap.open(b.coapPort);
-  try {
-    await fn(b, c);
-  } finally {
-    await c.close();
-    await b.close();
-  }
-}
 
 const block = (m: CoapMessage, n: number) => {
   const v = findOption(m, n);

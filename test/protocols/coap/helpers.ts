@@ -3,6 +3,7 @@ import { createSocket, type Socket } from "node:dgram";
 import coap from "coap";
 import { decodeMessage } from "../../../src/protocols/coap/codec/decode.js";
 import type { CoapMessage } from "../../../src/protocols/coap/codec/message.js";
+import { startTestBroker, type TestBroker, type TestBrokerOptions } from "../../helpers/broker.js";
 
 /** A UDP endpoint that records every datagram it receives. */
 export class RawCoap {
@@ -143,3 +144,18 @@ export function buildRequest(
 }
 
 export { uintOption };
+
+/** Runs `fn` with a fresh broker and a raw CoAP socket to it, and closes both. */
+export async function withRaw(
+  fn: (b: TestBroker, c: RawCoap) => Promise<void>,
+  opts: TestBrokerOptions = {},
+): Promise<void> {
+  const b = await startTestBroker(opts);
+  const c = await RawCoap.open(b.coapPort);
+  try {
+    await fn(b, c);
+  } finally {
+    await c.close();
+    await b.close();
+  }
+}

@@ -4,21 +4,10 @@ import { test } from "node:test";
 import { ACK, CON, Code, NON, Opt, RST } from "../../../src/protocols/coap/codec/constants.js";
 import { encodeEmpty } from "../../../src/protocols/coap/codec/encode.js";
 import { findOption } from "../../../src/protocols/coap/codec/message.js";
-import { startTestBroker, type TestBroker } from "../../helpers/broker.js";
-import { buildRequest, RawCoap, uintOption } from "./helpers.js";
+import { startTestBroker } from "../../helpers/broker.js";
+import { buildRequest, RawCoap, uintOption, withRaw } from "./helpers.js";
 
 const T = Buffer.from([0xca, 0xfe]);
-
-async function withRaw(fn: (b: TestBroker, c: RawCoap) => Promise<void>, opts = {}): Promise<void> {
-  const b = await startTestBroker(opts);
-  const c = await RawCoap.open(b.coapPort);
-  try {
-    await fn(b, c);
-  } finally {
-    await c.close();
-    await b.close();
-  }
-}
 
 test(
   "RFC 7252 §5.2.1: a CON request gets a piggybacked response in the ACK (same mid and token)",

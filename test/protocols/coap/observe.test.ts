@@ -4,24 +4,10 @@ import { test } from "node:test";
 import { ACK, CON, Code, NON, Opt, RST } from "../../../src/protocols/coap/codec/constants.js";
 import { encodeEmpty } from "../../../src/protocols/coap/codec/encode.js";
 import { type CoapMessage, findOption, readUint } from "../../../src/protocols/coap/codec/message.js";
-import { startTestBroker, type TestBroker, type TestBrokerOptions } from "../../helpers/broker.js";
-import { buildRequest, RawCoap, uintOption } from "./helpers.js";
+import type { TestBroker } from "../../helpers/broker.js";
+import { buildRequest, uintOption, withRaw } from "./helpers.js";
 
 const T = Buffer.from([1, 2, 3, 4]);
-
-async function withRaw(
-  fn: (b: TestBroker, c: RawCoap) => Promise<void>,
-  opts: TestBrokerOptions = {},
-): Promise<void> {
-  const b = await startTestBroker(opts);
-  const c = await RawCoap.open(b.coapPort);
-  try {
-    await fn(b, c);
-  } finally {
-    await c.close();
-    await b.close();
-  }
-}
 
 function publish(b: TestBroker, topic: string, payload: string, retain = false): void {
   b.handle.router.publish({
