@@ -96,15 +96,27 @@ export class ClientSegments {
     if (seg.lastSeq > this.maxSeq) this.maxSeq = seg.lastSeq;
   }
 
-  /** The segment holding the live delivery `seq`, and its index there. */
-  find(seq: number): { seg: Segment; i: number } | undefined {
+  /** True when `seq` is a live delivery of this session. */
+  has(seq: number): boolean {
+    return this.segmentOf(seq) !== undefined;
+  }
+
+  /** Marks the live delivery `seq` done; returns its segment, or undefined when it is not live here. */
+  kill(seq: number): Segment | undefined {
+    const seg = this.segmentOf(seq);
+    if (seg !== undefined) seg.kill(seg.indexOf(seq));
+    return seg;
+  }
+
+  /** The segment holding `seq` live (found without allocating: this runs once per acknowledgement). */
+  private segmentOf(seq: number): Segment | undefined {
     const segs = this.segments;
     if (this.ordered) {
       // Acknowledgements come in queue order: the oldest live segment first.
       this.advanceHead();
       const h = segs[this.head];
       if (h === undefined) return undefined;
-      if (seq <= h.lastSeq) return found(h, seq);
+      if (seq <= h.lastSeq) return liveIn(h, seq);
       let lo = this.head + 1;
       let hi = segs.length - 1;
       while (lo <= hi) {
@@ -112,16 +124,13 @@ export class ClientSegments {
         const s = segs[mid]!;
         if (seq < s.firstSeq) hi = mid - 1;
         else if (seq > s.lastSeq) lo = mid + 1;
-        else return found(s, seq);
+        else return liveIn(s, seq);
       }
       return undefined;
     }
     for (let k = this.head; k < segs.length; k++) {
       const s = segs[k]!;
-      if (s.live > 0 && seq >= s.firstSeq && seq <= s.lastSeq) {
-        const r = found(s, seq);
-        if (r) return r;
-      }
+      if (s.live > 0 && seq >= s.firstSeq && seq <= s.lastSeq && liveIn(s, seq)) return s;
     }
     return undefined;
   }
@@ -159,7 +168,7 @@ export class ClientSegments {
   }
 }
 
-function found(seg: Segment, seq: number): { seg: Segment; i: number } | undefined {
+function liveIn(seg: Segment, seq: number): Segment | undefined {
   const i = seg.indexOf(seq);
-  return i >= 0 && seg.alive[i] === 1 ? { seg, i } : undefined;
+  return i >= 0 && seg.alive[i] === 1 ? seg : undefined;
 }

@@ -23,6 +23,12 @@ import type { StoredDelivery } from "./store.js";
 
 type State = StoredDelivery["state"];
 
+/** Deliveries of one session done since the last commit: parallel arrays, no object per delivery. */
+interface Done {
+  segs: Segment[];
+  seqs: number[];
+}
+
 function stateOf(s: unknown): State {
   if (s === "queued" || s === "publish" || s === "pubrel") return s;
   throw new Error(`invalid state ${JSON.stringify(s)}`);
@@ -33,8 +39,11 @@ export class SqliteDeliveries {
   private clients = new Map<string, ClientSegments>();
   /** Saves of this commit not yet written, per session, by seq. */
   private pending = new Map<string, Map<number, StoredDelivery>>();
-  /** Deliveries done in this commit, per session: (segment, seq) pairs, for cursors and marks. */
-  private done = new Map<string, Array<{ seg: Segment; seq: number }>>();
+  /**
+   * Deliveries done since the last commit, per session, for cursors and marks: each seq and the
+   * segment it was in. Filled by ops inside a commit and by kill() between commits.
+   */
+  private done = new Map<string, Done>();
 
   constructor(private readonly db: Database.Database) {
     this.stmts = {
@@ -85,16 +94,31 @@ export class SqliteDeliveries {
   applyDelete(clientId: string, seq: number): void {
     const p = this.pending.get(clientId);
     if (p?.delete(seq)) return; // saved in this commit: never written
-    const c = this.clients.get(clientId);
-    const at = c?.find(seq);
-    if (!at) return;
-    at.seg.kill(at.i);
-    let list = this.done.get(clientId);
-    if (!list) {
-      list = [];
-      this.done.set(clientId, list);
+    this.kill(clientId, seq);
+  }
+
+  /**
+   * Marks a stored delivery done in memory at once, between commits; its rows change at the next
+   * finish(). The caller (SqliteStore.deleteDelivery) makes sure no op of the coming commit concerns
+   * the session, so doing it before them is the same as doing it first in that commit. Returns
+   * false when `seq` is not a live stored delivery of the session.
+   */
+  kill(clientId: string, seq: number): boolean {
+    const seg = this.clients.get(clientId)?.kill(seq);
+    if (seg === undefined) return false;
+    let d = this.done.get(clientId);
+    if (d === undefined) {
+      d = { segs: [], seqs: [] };
+      this.done.set(clientId, d);
     }
-    list.push({ seg: at.seg, seq });
+    d.segs.push(seg);
+    d.seqs.push(seq);
+    return true;
+  }
+
+  /** Whether deliveries were done since the last commit (finish() has rows to change). */
+  get hasDone(): boolean {
+    return this.done.size > 0;
   }
 
   applyUpdate(clientId: string, seq: number, packetId: number | undefined, state: State): void {
@@ -106,7 +130,7 @@ export class SqliteDeliveries {
       return;
     }
     const c = this.clients.get(clientId);
-    if (!c?.find(seq)) return; // not stored (never saved, or done): nothing to update
+    if (!c?.has(seq)) return; // not stored (never saved, or done): nothing to update
     this.stmts.upsertMark.run(clientId, seq, 0, packetId ?? null, state);
     c.marks++;
   }
@@ -124,7 +148,7 @@ export class SqliteDeliveries {
   /** The end of a commit's ops: moves cursors, drops finished segments, writes the new segments. */
   finish(): void {
     const s = this.stmts;
-    for (const [clientId, list] of this.done) this.settle(clientId, list);
+    for (const [clientId, d] of this.done) this.settle(clientId, d);
     this.done.clear();
     for (const [clientId, p] of this.pending) {
       if (p.size === 0) continue;
@@ -146,7 +170,7 @@ export class SqliteDeliveries {
     this.pending.clear();
   }
 
-  private settle(clientId: string, list: Array<{ seg: Segment; seq: number }>): void {
+  private settle(clientId: string, { segs, seqs }: Done): void {
     const s = this.stmts;
     const c = this.clients.get(clientId);
     if (!c) return;
@@ -166,7 +190,9 @@ export class SqliteDeliveries {
       if (c.marks > 0) c.marks -= s.deleteMarksThrough.run(clientId, cursor).changes;
     }
     const deleted = new Set<Segment>();
-    for (const { seg, seq } of list) {
+    for (let k = 0; k < segs.length; k++) {
+      const seg = segs[k]!;
+      const seq = seqs[k]!;
       if (seg.live === 0) {
         if (!deleted.has(seg)) {
           deleted.add(seg);
@@ -202,9 +228,13 @@ export class SqliteDeliveries {
 
   /** A failed commit rolled back: forget what it did in memory and read the index again. */
   reset(): void {
+    const done = this.done;
     this.pending.clear();
-    this.done.clear();
+    this.done = new Map();
     this.load(undefined);
+    // What was done stays done: kill() calls between commits have no op to replay them. Those the
+    // failed commit's own ops made are replayed with its ops, and find nothing left to kill.
+    for (const [clientId, d] of done) for (const seq of d.seqs) this.kill(clientId, seq);
   }
 
   // ---- load -------------------------------------------------------------------------------------

@@ -174,6 +174,12 @@ export class SqliteStore implements Store {
   private batch: Array<Op | undefined> = [];
   /** Row key -> index in `batch` of the last pending write to that row. */
   private lastWrite = new Map<string, number>();
+  /**
+   * Sessions that have delivery ops (save, update, delete of the session) in `batch`. An
+   * acknowledgement for any other session is applied to the delivery index at once instead of
+   * becoming an op (deleteDelivery).
+   */
+  private batchSessions = new Set<string>();
   private waiting: Deferred | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private lazy: NodeJS.Timeout | undefined;
@@ -312,11 +318,13 @@ export class SqliteStore implements Store {
 
   deleteSession(clientId: string): void {
     // Drops a pending saveSession, but is never dropped itself: it also deletes deliveries and ids.
+    this.batchSessions.add(clientId);
     this.enqueue({ k: "deleteSession", clientId }, `s${clientId}`);
     this.lastWrite.delete(`s${clientId}`);
   }
 
   saveDelivery(delivery: StoredDelivery): void {
+    this.batchSessions.add(delivery.clientId);
     // A shallow copy: the router may change state/packetId on its object before the batch is applied.
     this.enqueueDelivery({ k: "saveDelivery", delivery: { ...delivery } }, true);
   }
@@ -324,6 +332,14 @@ export class SqliteStore implements Store {
   deleteDelivery(clientId: string, seq: number): void {
     // Lazy: a delivery that is done promises nothing to anyone, so it rides along with the next
     // commit instead of causing one (at worst, a crash redelivers it: at least once).
+    // When no op of the batch concerns the session (a queue being drained), the delivery index
+    // takes it now: no op object, and no pile of them to work through inside the next commit,
+    // which would stall every client for milliseconds (bench:durable, drain phase).
+    this.assertOpen();
+    if (this.indexed && !this.batchSessions.has(clientId) && this.deliveries.kill(clientId, seq)) {
+      if (!this.relaxed) this.scheduleLazy();
+      return;
+    }
     this.enqueueDelivery({ k: "deleteDelivery", clientId, seq }, false);
   }
 
@@ -333,6 +349,7 @@ export class SqliteStore implements Store {
     packetId: number | undefined,
     state: StoredDelivery["state"],
   ): void {
+    this.batchSessions.add(clientId);
     this.enqueueDelivery({ k: "updateDelivery", clientId, seq, packetId, state }, true);
   }
 
@@ -401,7 +418,7 @@ export class SqliteStore implements Store {
       this.backgroundError = undefined;
       return Promise.reject(err);
     }
-    if (this.batch.length === 0) return Promise.resolve();
+    if (this.batch.length === 0 && !this.deliveries.hasDone) return Promise.resolve();
     if (!this.waiting) this.waiting = deferred();
     this.schedule();
     return this.waiting.promise;
@@ -451,7 +468,11 @@ export class SqliteStore implements Store {
     this.batch.push(op);
     if (this.relaxed) return;
     if (eager) this.schedule();
-    else if (this.immediate === undefined && this.lazy === undefined) {
+    else this.scheduleLazy();
+  }
+
+  private scheduleLazy(): void {
+    if (this.immediate === undefined && this.lazy === undefined) {
       this.lazy = setTimeout(this.onLazy, LAZY_COMMIT_MS);
       this.lazy.unref();
     }
@@ -489,20 +510,23 @@ export class SqliteStore implements Store {
 
   /** Applies the whole batch in one transaction; on failure the ops go back, in order, for a retry. */
   private flush(): void {
-    if (this.batch.length === 0) return;
+    if (this.batch.length === 0 && !this.deliveries.hasDone) return;
     if (!this.indexed) {
       this.deliveries.load(undefined);
       this.indexed = true;
     }
     const ops = this.batch;
+    const sessions = this.batchSessions;
     this.batch = [];
     this.lastWrite = new Map();
+    this.batchSessions = new Set();
     try {
       this.applyBatch(ops);
     } catch (err) {
       // Coalescing restarts with an empty map: the restored ops stay, in order, which is still correct.
       // The transaction rolled back; the delivery index is read again to match it.
       this.batch = ops.concat(this.batch);
+      for (const id of sessions) this.batchSessions.add(id);
       this.deliveries.reset();
       throw err;
     }

@@ -192,6 +192,41 @@ test("sqlite deliveries: draining in queue order leaves no rows behind and write
   }
 });
 
+test("sqlite deliveries: acknowledgements made between commits survive a commit that fails", {
+  timeout: 30_000,
+}, async () => {
+  // A drained queue's acknowledgements go into the delivery index at once, with no op in the batch
+  // (SqliteStore.deleteDelivery): a rolled-back commit must not bring them back.
+  const dir = await mkdtemp(join(tmpdir(), "sb-segments-"));
+  try {
+    let store = new SqliteStore({ dir });
+    await store.load();
+    store.saveSession(session("c"));
+    for (let i = 1; i <= 10; i++) store.saveDelivery(delivery("c", i));
+    await store.commit();
+    for (let i = 1; i <= 4; i++) store.deleteDelivery("c", i);
+    store.deleteDelivery("c", 8); // out of order
+    // Another connection holds the write lock: the next commit fails (fault injection: a short busy
+    // timeout on the store's own handle instead of better-sqlite3's 5 s).
+    (store as unknown as { db: Database.Database }).db.pragma("busy_timeout = 20");
+    const locker = new Database(join(dir, SQLITE_FILE_NAME));
+    locker.prepare("BEGIN IMMEDIATE").run();
+    store.saveDelivery(delivery("d", 11));
+    await assert.rejects(store.commit(), /locked|busy/i);
+    locker.prepare("ROLLBACK").run();
+    locker.close();
+    store.deleteDelivery("c", 5);
+    await store.commit();
+    await store.close();
+    store = new SqliteStore({ dir });
+    const left = (await store.load()).deliveries.map((d) => `${d.clientId}:${d.seq}`);
+    await store.close();
+    assert.deepEqual(left, ["c:6", "c:7", "c:9", "c:10", "d:11"]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test("delivery codec: every field round-trips; absent and empty stay distinct", () => {
   fc.assert(
     fc.property(
