@@ -10,6 +10,12 @@
  *      message is queued for the offline subscriber;
  *   3. the subscriber comes back (same session) and acknowledges each message: the drain rate is
  *      messages per second, from its CONNECT to the Nth message.
+ * Before step 2, one untimed cycle of `--warmup` messages (default 20,000) is published and drained,
+ * for every broker alike. Switchboard runs on V8, which compiles a code path only once it is hot:
+ * without the cycle, the timed drain would start on code the publish phase never ran, and about the
+ * first 3,000 messages (some 40 ms of a 0.3 s drain) would run while V8 compiles, on the broker's
+ * one core. A broker that has been running has done that long before. `--warmup 0` measures a
+ * broker that has just started.
  * Clients are raw MQTT over node:net with the project's codec (bench/durable-common.ts), not MQTT.js.
  * With taskset and 2+ cores the broker runs on core 1 and this load generator on core 0.
  *
@@ -19,7 +25,7 @@
  * Mosquitto acknowledges from memory and writes its persistence file on autosave (default every
  * 1800 s) and at shutdown, so a SIGKILL loses everything since the last save.
  *
- *   npm run bench:durable -- --messages 100000 --rounds 3 --window 100 --timeout 120
+ *   npm run bench:durable -- --messages 100000 --rounds 3 --window 100 --timeout 120 --warmup 20000
  *
  * Environment: BENCH_SWITCHBOARD_NODE_ARGS adds node flags to the Switchboard process (e.g. --cpu-prof);
  * BENCH_TARGETS chooses the brokers (default "normal,full,relaxed,mosquitto"; also "memory").
@@ -45,7 +51,13 @@ import {
   waitPort,
 } from "./durable-common.js";
 
-const opts = numberFlags(process.argv.slice(2), { messages: 100_000, rounds: 3, window: 100, timeout: 120 });
+const opts = numberFlags(process.argv.slice(2), {
+  messages: 100_000,
+  rounds: 3,
+  window: 100,
+  timeout: 120,
+  warmup: 20_000,
+});
 const MOSQUITTO = "/usr/sbin/mosquitto";
 const TOPIC = "bench/durable/qos1";
 const PAYLOAD = Buffer.alloc(64, 0x61);
@@ -69,7 +81,7 @@ function switchboard(durability: "full" | "normal" | "relaxed" | "memory"): Targ
       const config = join(dir, "switchboard.yaml");
       await writeFile(
         config,
-        `${store}\nmqtt:\n  maxQueuedMessages: ${opts.messages + 1000}\n  maxInflight: ${Math.max(100, opts.window)}\n`,
+        `${store}\nmqtt:\n  maxQueuedMessages: ${Math.max(opts.messages, opts.warmup) + 1000}\n  maxInflight: ${Math.max(100, opts.window)}\n`,
       );
       const [cmd, args] = pinned(pin, process.execPath, [
         ...(process.env.BENCH_SWITCHBOARD_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
@@ -113,7 +125,7 @@ const mosquitto: Target = {
         "allow_anonymous true",
         "persistence true",
         `persistence_location ${dir}/`,
-        `max_queued_messages ${opts.messages + 1000}`,
+        `max_queued_messages ${Math.max(opts.messages, opts.warmup) + 1000}`,
         // The same outgoing window as Switchboard's maxInflight (Mosquitto's default is 20).
         `max_inflight_messages ${Math.max(100, opts.window)}`,
         "",
@@ -152,9 +164,8 @@ async function subscribeAndLeave(port: number): Promise<void> {
   await conn.disconnect();
 }
 
-/** Publishes N QoS 1 messages with `window` in flight; resolves with the elapsed ms. */
-async function publish(port: number): Promise<number> {
-  const n = opts.messages;
+/** Publishes n QoS 1 messages with `window` in flight; resolves with the elapsed ms. */
+async function publish(port: number, n: number): Promise<number> {
   const { conn } = await RawConnection.open(port, "bench-durable-pub", true);
   // One encoded PUBLISH; each message is a copy with its packet id patched in.
   const template = encode(
@@ -199,9 +210,8 @@ async function publish(port: number): Promise<number> {
   }
 }
 
-/** The subscriber returns and acknowledges every message; resolves with the elapsed ms. */
-async function drain(port: number): Promise<number> {
-  const n = opts.messages;
+/** The subscriber returns and acknowledges n messages; resolves with the elapsed ms. */
+async function drain(port: number, n: number): Promise<number> {
   const t0 = performance.now();
   const { conn, sessionPresent } = await RawConnection.open(port, SUB_ID, false);
   if (!sessionPresent) throw new Error("the subscriber's session is gone");
@@ -245,11 +255,17 @@ async function runOnce(target: Target, pin: boolean): Promise<Sample> {
     running = await target.start(dir, pin);
     const pid = running.proc.child.pid!;
     await subscribeAndLeave(running.port);
+    // One untimed cycle first, as a broker that has been running has done: without it the timed
+    // drain of a JIT-compiled broker includes V8 compiling its drain path (see --warmup above).
+    if (opts.warmup > 0) {
+      await publish(running.port, opts.warmup);
+      await drain(running.port, opts.warmup);
+    }
     const cpu0 = cpuMs(pid);
-    const publishMs = await publish(running.port);
+    const publishMs = await publish(running.port, opts.messages);
     const cpu1 = cpuMs(pid);
     const rssMiB = rssKiB(pid) / 1024;
-    const drainMs = await drain(running.port);
+    const drainMs = await drain(running.port, opts.messages);
     const cpu2 = cpuMs(pid);
     return {
       publishRate: (opts.messages / publishMs) * 1000,
@@ -283,6 +299,7 @@ async function main(): Promise<void> {
   const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
   process.stdout.write(
     `durable QoS 1: ${fmt(opts.messages)} messages of ${PAYLOAD.length} B, window ${opts.window}, ` +
+      `after an untimed cycle of ${fmt(opts.warmup)}, ` +
       `${opts.rounds} interleaved rounds; ${cores} cores, ${
         pin
           ? "broker pinned to core 1, load generator to core 0"
