@@ -76,6 +76,8 @@ async function withServer(
     },
     LIMIT,
   );
+  // A handler that closes without ever calling start(), as the WAMP adapter does for an unknown subprotocol.
+  http.addWebSocketMessageEndpoint("/refuse", PROTOCOLS, (ws) => ws.close(1002, "not for you"), LIMIT);
   const listener = await http.listen();
   try {
     await body({ port: listener.port, served });
@@ -408,6 +410,24 @@ test("server-initiated close: close frame with code and reason, no message deliv
     c.socket.end();
     await within(served[0]!.closed, 2000, "server close");
     assert.equal(served[0]!.closes, 1);
+  });
+});
+
+test("closed before start(): the close frame goes out and the client's answer is still read", {
+  timeout: 5000,
+}, async () => {
+  await withServer(async ({ port }) => {
+    const c = await RawClient.open(port, upgradeRequest({}, "GET", "/refuse"));
+    assert.equal(c.status, 101);
+    const f = await c.nextFrame("close frame");
+    assert.deepEqual(
+      [f.opcode, f.payload.readUInt16BE(0), f.payload.subarray(2).toString()],
+      [8, 1002, "not for you"],
+    );
+    c.send(clientFrame(8, closePayload(1002)));
+    await within(c.ended, 2000, "server end after the client's close frame");
+    c.socket.end();
+    await within(c.closed, 2000, "closed");
   });
 });
 

@@ -52,6 +52,7 @@ export class MessageSocket implements FrameSink {
   /** The frame bytes that came with the upgrade request, until start(). */
   private head: Buffer | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
+  private reading = false;
 
   constructor(
     private readonly socket: Socket,
@@ -79,17 +80,14 @@ export class MessageSocket implements FrameSink {
     return this.socket.writableLength;
   }
 
-  /** Starts reading; nothing is read (the socket is not flowing) before. */
+  /** Starts reading and delivering; nothing is read (the socket is not flowing) before. */
   start(events: MessageSocketEvents): void {
     this.events = events;
     if (this.state === CLOSED) {
       process.nextTick(() => events.close());
       return;
     }
-    const head = this.head;
-    this.head = undefined;
-    if (head !== undefined) this.decoder.push(head);
-    this.socket.on("data", this.onData);
+    this.read();
   }
 
   /** Writes whole, unmasked data frames (frames.ts writeFrameHeader); dropped once closing. */
@@ -113,6 +111,7 @@ export class MessageSocket implements FrameSink {
     this.state = CLOSING;
     this.socket.write(closeFrame(code, reason));
     this.armCloseTimer();
+    this.read(); // closed before start(): the client's close frame must still be read
   }
 
   /** Destroys the socket now; queued bytes are dropped. */
@@ -161,6 +160,15 @@ export class MessageSocket implements FrameSink {
   }
 
   // ---- socket events ------------------------------------------------------------------------------
+
+  private read(): void {
+    if (this.reading) return;
+    this.reading = true;
+    const head = this.head;
+    this.head = undefined;
+    if (head !== undefined) this.decoder.push(head);
+    this.socket.on("data", this.onData);
+  }
 
   private readonly onData = (chunk: Buffer): void => {
     this.decoder.push(chunk);
