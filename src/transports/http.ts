@@ -6,6 +6,10 @@
  * supports is chosen. A client that offers subprotocols, none of them supported, is refused with
  * HTTP 400. A client that offers none is accepted (lenient: some MQTT clients omit the header); its
  * handler receives "" as the protocol.
+ *
+ * Byte-stream endpoints (MQTT, STOMP, XMPP) run on `ws`. Message endpoints (WAMP) run on this
+ * project's own RFC 6455 server side (src/transports/websocket/): `ws`'s receive path was a large
+ * share of the router's CPU in the WAMP benchmark (see websocket/frame-decoder.ts).
  */
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttps } from "node:https";
@@ -14,6 +18,8 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { ignoreError, listenServer, trackSockets, transportInfo } from "./server-lifecycle.js";
 import { secureContextOptions, type TlsCredentials } from "./tls.js";
 import type { ByteStream, Listener, TransportInfo } from "./types.js";
+import { handshakeRefusal, switchingProtocols } from "./websocket/handshake.js";
+import { MessageSocket } from "./websocket/message-socket.js";
 import { WebSocketStream, type WebSocketStreamOptions } from "./websocket-stream.js";
 
 export interface HttpServerOptions {
@@ -27,8 +33,8 @@ export interface HttpServerOptions {
 }
 
 export type WebSocketConnectionHandler = (stream: ByteStream, info: TransportInfo, protocol: string) => void;
-/** For message-oriented protocols (WAMP): the `ws` socket itself, frames and their kind intact. */
-export type WebSocketMessageHandler = (ws: WebSocket, info: TransportInfo, protocol: string) => void;
+/** For message-oriented protocols (WAMP): whole messages and their kind, on this project's own WebSocket. */
+export type WebSocketMessageHandler = (ws: MessageSocket, info: TransportInfo, protocol: string) => void;
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface HttpServer {
@@ -65,8 +71,8 @@ interface Endpoint {
   subprotocols: ReadonlySet<string>;
   /** A subprotocol must be offered (message endpoints); byte endpoints accept none offered. */
   requireSubprotocol: boolean;
-  wss: WebSocketServer;
-  onConnection: (ws: WebSocket, info: TransportInfo, protocol: string) => void;
+  /** Completes the handshake (or refuses it) for a request whose path and subprotocol fit. */
+  upgrade(req: IncomingMessage, socket: Socket, head: Buffer, protocol: string): void;
 }
 
 export function createHttpServer(opts: HttpServerOptions): HttpServer {
@@ -96,48 +102,49 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     const endpoint = endpoints.get(pathOf(req.url));
     if (!endpoint) return refuseUpgrade(socket, 404);
     const offered = req.headers["sec-websocket-protocol"];
-    if (
-      offered === undefined
-        ? endpoint.requireSubprotocol
-        : chooseProtocol(offered.split(","), endpoint.subprotocols) === false
-    ) {
+    const protocol = offered === undefined ? "" : chooseProtocol(offered.split(","), endpoint.subprotocols);
+    if (protocol === false || (protocol === "" && endpoint.requireSubprotocol)) {
       return refuseUpgrade(socket, 400);
     }
-    endpoint.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      endpoint.onConnection(ws, transportInfo(socket, secure ? "wss" : "ws"), ws.protocol);
-    });
+    endpoint.upgrade(req, socket, head, protocol);
   });
 
-  const addEndpoint = (
-    path: string,
-    subprotocols: string[],
-    requireSubprotocol: boolean,
-    payloadLimit: number,
-    onConnection: Endpoint["onConnection"],
-  ): void => {
-    const supported = new Set(subprotocols);
-    const wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false, // sockets are tracked by the HTTP server for close()
-      perMessageDeflate: false, // compression costs CPU per message on the hot path
-      maxPayload: payloadLimit,
-      handleProtocols: (protocols: Set<string>) => chooseProtocol(protocols, supported),
-    });
-    endpoints.set(path, { subprotocols: supported, requireSubprotocol, wss, onConnection });
-  };
+  const kind = secure ? "wss" : "ws";
 
   return {
     addWebSocketEndpoint(path, subprotocols, onConnection, streamOptions) {
-      addEndpoint(path, subprotocols, false, maxPayload, (ws, info, protocol) => {
-        const stream = new WebSocketStream(ws, streamOptions);
-        stream.on("error", ignoreError);
-        onConnection(stream, info, protocol);
+      const supported = new Set(subprotocols);
+      const wss = new WebSocketServer({
+        noServer: true,
+        clientTracking: false, // sockets are tracked by the HTTP server for close()
+        perMessageDeflate: false, // compression costs CPU per message on the hot path
+        maxPayload,
+        handleProtocols: (protocols: Set<string>) => chooseProtocol(protocols, supported),
+      });
+      endpoints.set(path, {
+        subprotocols: supported,
+        requireSubprotocol: false,
+        upgrade(req, socket, head) {
+          wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+            const stream = new WebSocketStream(ws, streamOptions);
+            stream.on("error", ignoreError);
+            onConnection(stream, transportInfo(socket, kind), ws.protocol);
+          });
+        },
       });
     },
     addWebSocketMessageEndpoint(path, subprotocols, onConnection, payloadLimit) {
-      addEndpoint(path, subprotocols, true, payloadLimit, (ws, info, protocol) => {
-        ws.on("error", ignoreError);
-        onConnection(ws, info, protocol);
+      endpoints.set(path, {
+        subprotocols: new Set(subprotocols),
+        requireSubprotocol: true,
+        upgrade(req, socket, head, protocol) {
+          const refusal = handshakeRefusal(req);
+          if (refusal !== undefined) return refuseUpgrade(socket, refusal.status, refusal.headers);
+          if (!socket.readable || !socket.writable) return socket.destroy();
+          socket.write(switchingProtocols(req, protocol));
+          const ws = new MessageSocket(socket, head, protocol, payloadLimit);
+          onConnection(ws, transportInfo(socket, kind), protocol);
+        },
       });
     },
     addRoute(method, path, handler) {
@@ -196,11 +203,13 @@ function reply(res: ServerResponse, status: number, headers: Record<string, stri
   res.end(body);
 }
 
-function refuseUpgrade(socket: Socket, status: number): void {
+function refuseUpgrade(socket: Socket, status: number, headers: Record<string, string> = {}): void {
   const body = `${status} ${STATUS_TEXT[status] ?? ""}\n`;
+  let extra = "";
+  for (const [name, value] of Object.entries(headers)) extra += `${name}: ${value}\r\n`;
   socket.once("finish", () => socket.destroy());
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ""}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ""}\r\nConnection: close\r\n${extra}Content-Type: text/plain\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

@@ -4,10 +4,10 @@
  * subscription registry, the meta API. Routing itself is the core's (Router, Dealer).
  */
 import { randomBytes } from "node:crypto";
-import type { WebSocket } from "ws";
 import type { Logger } from "../../core/logger.js";
 import type { Router } from "../../core/router.js";
 import type { ByteStream, TransportInfo } from "../../transports/types.js";
+import type { MessageSocket } from "../../transports/websocket/message-socket.js";
 import { lengthExponent } from "./codec/rawsocket.js";
 import { SERIALIZERS, serializerBySubprotocol } from "./codec/serializers.js";
 import { WampConnection } from "./connection.js";
@@ -47,7 +47,7 @@ export class WampAdapter implements WampContext {
   }
 
   /** WebSocket at /ws: the subprotocol chose the serializer. */
-  readonly acceptWebSocket = (ws: WebSocket, info: TransportInfo, protocol: string): void => {
+  readonly acceptWebSocket = (ws: MessageSocket, info: TransportInfo, protocol: string): void => {
     const serializer = serializerBySubprotocol(protocol);
     if (serializer === undefined) {
       ws.close(1002, "unsupported subprotocol");

@@ -6,9 +6,10 @@
  * into one buffer.
  */
 import type { Socket } from "node:net";
-import type { WebSocket } from "ws";
 import { ARENA_MAX_COPY, OutputArena } from "../../transports/output-arena.js";
 import type { ByteStream, TransportKind } from "../../transports/types.js";
+import { frameHeaderLength, writeFrameHeader } from "../../transports/websocket/frames.js";
+import type { MessageSocket } from "../../transports/websocket/message-socket.js";
 import {
   encodeHandshake,
   encodeHandshakeError,
@@ -71,49 +72,44 @@ function corkForTick(socket: CorkedSocket | undefined): void {
 }
 
 /**
- * WebSocket data frames are written here, not through ws's sender: a small frame (header and
- * message) is copied into an arena that the tick's frames share, so a burst costs no header Buffer,
- * list or stream write per message and reaches the socket as one chunk at the end of the tick (or
- * early, after EARLY_FLUSH_AFTER frames). Server frames are unmasked (RFC 6455 §5.1) and unfragmented;
- * control frames (ping, pong, close) still go through ws, which writes whole frames too.
+ * WebSocket data frames are written here, not one by one: a small frame (header and message) is
+ * copied into an arena that the tick's frames share, so a burst costs no header Buffer or stream
+ * write per message and reaches the socket as one chunk at the end of the tick (or early, after
+ * EARLY_FLUSH_AFTER frames). Server frames are unmasked (RFC 6455 §5.1) and unfragmented. The
+ * connection (src/transports/websocket/message-socket.ts) decodes incoming frames, writes the
+ * control frames (pong, close) as whole frames too, and drops data written after its close frame.
  */
 export class WebSocketTransport implements WampTransport {
   readonly peerMaxLength = Number.POSITIVE_INFINITY;
   /** FIN + opcode: text (0x1) for JSON, binary (0x2) for MessagePack and CBOR. */
   private readonly byte0: number;
-  private readonly socket: Socket | undefined;
   /** Small frames of a busy tick (src/transports/output-arena.ts); none while the session is quiet. */
   private arena: OutputArena | undefined;
   private scheduled = false;
   private frames = 0;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: MessageSocket,
     readonly kind: TransportKind,
     serializer: Serializer,
   ) {
     this.byte0 = serializer.binary ? 0x82 : 0x81;
-    this.socket = (ws as unknown as { _socket?: Socket })._socket;
   }
 
   get buffered(): number {
-    return this.ws.bufferedAmount + (this.arena?.pending ?? 0);
+    return this.ws.writableLength + (this.arena?.pending ?? 0);
   }
 
   start(events: TransportEvents): void {
-    this.ws.on("message", (data: Buffer) => events.message(data));
-    this.ws.once("close", () => events.close());
+    // Text and binary messages alike: the serializer decides what the bytes are.
+    this.ws.start(events);
   }
 
   send(bytes: Buffer): void {
-    if (this.ws.readyState !== 1) return;
-    const socket = this.socket;
-    if (socket === undefined) {
-      this.ws.send(bytes, { binary: this.byte0 === 0x82 });
-      return;
-    }
+    const ws = this.ws;
+    if (!ws.open) return;
     const n = bytes.length;
-    const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+    const head = frameHeaderLength(n);
     if (!this.scheduled) {
       this.scheduled = true;
       this.frames = 0;
@@ -123,8 +119,8 @@ export class WebSocketTransport implements WampTransport {
       this.flush();
       const h = Buffer.allocUnsafe(head);
       writeFrameHeader(h, 0, this.byte0, n);
-      socket.write(h);
-      socket.write(bytes);
+      ws.write(h);
+      ws.write(bytes);
       return;
     }
     let a = this.arena;
@@ -132,7 +128,7 @@ export class WebSocketTransport implements WampTransport {
       // The first frame of a tick, with no arena: one pooled buffer of its own.
       const f = Buffer.allocUnsafe(head + n);
       f.set(bytes, writeFrameHeader(f, 0, this.byte0, n));
-      socket.write(f);
+      ws.write(f);
       return;
     }
     if (a === undefined || !a.room(head + n)) {
@@ -151,36 +147,18 @@ export class WebSocketTransport implements WampTransport {
 
   private flush(): void {
     const chunk = this.arena?.take();
-    // Once ws has begun the closing handshake its close frame is out: nothing may follow it.
-    if (chunk !== undefined && this.ws.readyState === 1) this.socket!.write(chunk);
+    // Once the closing handshake has begun the close frame is out: write() drops what would follow it.
+    if (chunk !== undefined) this.ws.write(chunk);
   }
 
   close(): void {
     this.flush();
-    if (this.ws.readyState === 1) this.ws.close(1000);
+    this.ws.close(1000);
   }
 
   destroy(): void {
     this.ws.terminate();
   }
-}
-
-/** Writes an unmasked, final data frame header at `at`; returns where the payload starts. */
-function writeFrameHeader(b: Buffer, at: number, byte0: number, n: number): number {
-  b[at] = byte0;
-  if (n < 126) {
-    b[at + 1] = n;
-    return at + 2;
-  }
-  if (n < 65536) {
-    b[at + 1] = 126;
-    b.writeUInt16BE(n, at + 2);
-    return at + 4;
-  }
-  b[at + 1] = 127;
-  b.writeUInt32BE(Math.floor(n / 2 ** 32), at + 2);
-  b.writeUInt32BE(n >>> 0, at + 6);
-  return at + 10;
 }
 
 export class RawSocketTransport implements WampTransport {
