@@ -251,7 +251,10 @@ export function numberFlags<T extends Record<string, number>>(argv: string[], de
     if (!(key in defaults))
       throw new Error(`unknown option ${a}; options: ${Object.keys(defaults).join(", ")}`);
     const v = Number(argv[++i]);
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`${a} needs a positive number`);
+    // 0 turns an optional step off (--warmup 0); counts and times must be positive.
+    const min = defaults[key] === 0 || key === "warmup" ? 0 : Number.MIN_VALUE;
+    if (!Number.isFinite(v) || v < min)
+      throw new Error(`${a} needs a ${min === 0 ? "non-negative" : "positive"} number`);
     out[key] = v;
   }
   return out as T;
