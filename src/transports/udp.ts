@@ -49,10 +49,24 @@ function literalLookup(
   family: unknown,
   callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
+  // A server answering one busy client sends to the same address string again and again: it is
+  // recognized without isIP's regular expression.
+  if (address === lastLiteral) {
+    callback(null, address, lastFamily);
+    return;
+  }
   const f = isIP(address);
-  if (f !== 0) callback(null, address, f);
-  else dnsLookup(address, family as number, callback);
+  if (f === 0) {
+    dnsLookup(address, family as number, callback);
+    return;
+  }
+  lastLiteral = address;
+  lastFamily = f;
+  callback(null, address, f);
 }
+
+let lastLiteral = "";
+let lastFamily = 0;
 
 function isIpv6(host: string): boolean {
   return host.includes(":");

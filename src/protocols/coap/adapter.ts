@@ -156,13 +156,20 @@ export class CoapAdapter implements CoapResources, ExchangeHost {
       if (msg.type === CON && dup.reply !== undefined) peer.send(dup.reply);
       return;
     }
-    const entry = peer.dedup.add(msg.mid, now);
     const parsed = parseRequest(msg);
+    // §4.5 lets the duplicates of an idempotent request be processed again: a GET without Observe
+    // is not recorded, so a device polling a resource costs no entry and no copy of every answer
+    // kept for EXCHANGE_LIFETIME. A POST, PUT or DELETE publishes, deletes or calls, and a GET
+    // with Observe registers: those are recorded and processed once.
+    const entry =
+      msg.code === Code.GET && (!parsed.ok || parsed.req.observe === undefined)
+        ? undefined
+        : peer.dedup.add(msg.mid, now);
     if (!parsed.ok) {
       // §5.4.1: an unrecognized critical option: 4.02 for a CON request, reject (RST) a NON one.
       if (msg.type === CON) {
         const bytes = encodeMessage(ACK, Code.BadOption, msg.mid, msg.token, [], Buffer.from(parsed.error));
-        entry.reply = bytes;
+        if (entry !== undefined) entry.reply = bytes;
         peer.send(bytes);
       } else if (!multicast) peer.reset(msg.mid);
       return;

@@ -16,6 +16,8 @@ export interface RequestIdentity {
 }
 
 export function identityOf(req: Request, peer: Peer): RequestIdentity {
+  // Most requests carry no query at all: the peer's own identity, made once.
+  if (req.query.length === 0) return peer.plainIdentity;
   return {
     clientId: queryValue(req, "clientid") || peer.defaultClientId,
     username: queryValue(req, "username"),

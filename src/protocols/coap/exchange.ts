@@ -28,7 +28,8 @@ export class Exchange {
     /** Size of the request datagram (for the amplification limit). */
     readonly requestSize: number,
     readonly multicast: boolean,
-    private readonly entry: DedupEntry,
+    /** Where the reply is kept for duplicates; undefined for a request that is not recorded (adapter.ts). */
+    private readonly entry: DedupEntry | undefined,
     private readonly host: ExchangeHost,
   ) {}
 
@@ -44,7 +45,7 @@ export class Exchange {
       if (this.answered) return;
       this.emptyAcked = true;
       const ack = encodeEmpty(ACK, this.req.msg.mid);
-      this.entry.reply = ack; // a duplicate of the request gets the empty ACK again
+      if (this.entry !== undefined) this.entry.reply = ack; // a duplicate gets the empty ACK again
       this.peer.send(ack);
     }, this.host.separateResponseAfterMs);
   }
@@ -58,7 +59,7 @@ export class Exchange {
       // Nothing to send; a CON still needs its ACK (RFC 7967 §2.1).
       if (msg.type === CON && !this.emptyAcked) {
         const ack = encodeEmpty(ACK, msg.mid);
-        this.entry.reply = ack;
+        if (this.entry !== undefined) this.entry.reply = ack;
         this.peer.send(ack);
       }
       return;
@@ -66,7 +67,7 @@ export class Exchange {
     sortOptions(options);
     if (msg.type === CON && !this.emptyAcked) {
       const bytes = encodeMessage(ACK, code, msg.mid, msg.token, options, payload);
-      this.entry.reply = bytes;
+      if (this.entry !== undefined) this.entry.reply = bytes;
       this.peer.send(bytes);
       return;
     }
@@ -82,7 +83,7 @@ export class Exchange {
       setTimeout(() => this.peer.send(bytes), Math.random() * this.host.leisureMs).unref();
       return;
     }
-    this.entry.reply = bytes;
+    if (this.entry !== undefined) this.entry.reply = bytes;
     this.peer.send(bytes);
   }
 

@@ -21,6 +21,7 @@ import { blockSize } from "./codec/block.js";
 import { CON, Code, NON, RST } from "./codec/constants.js";
 import { encodeEmpty } from "./codec/encode.js";
 import type { CoapContext } from "./context.js";
+import type { RequestIdentity } from "./credentials.js";
 import { Dedup } from "./dedup.js";
 import { etagOf } from "./etag.js";
 import { notificationHead, notificationTail, setMid } from "./notification.js";
@@ -60,6 +61,8 @@ export class Peer implements SessionConnection, OutgoingHost {
   plainPrincipal: Principal | undefined;
   /** The client id of a request without `?clientid=`. */
   readonly defaultClientId: string;
+  /** The identity of a request without a query (credentials.ts). */
+  readonly plainIdentity: RequestIdentity;
   block1: Map<string, Block1State> | undefined;
   /** Recent NON notification ids, so an RST to one ends its observation (RFC 7641 §3.6). */
   private readonly nonMids = new Int32Array(NON_MIDS).fill(-1);
@@ -85,6 +88,7 @@ export class Peer implements SessionConnection, OutgoingHost {
     };
     this.lastSeen = now;
     this.defaultClientId = `coap-${address}-${port}`;
+    this.plainIdentity = { clientId: this.defaultClientId, username: undefined, password: undefined };
     this.dedup = new Dedup(ctx.options.exchangeLifetimeMs, MAX_DEDUP_PER_PEER);
     this.outgoing = new OutgoingWindow(this);
     // RFC 7252 §4.4: message ids start at a random value (and are not guessable off-path, §11.3).

@@ -64,6 +64,33 @@ test("RFC 7252 §4.5: a duplicate NON is ignored", { timeout: 10_000 }, () =>
   }),
 );
 
+test(
+  "RFC 7252 §4.5: a duplicate GET (idempotent) is served again with the current value; a duplicate Observe GET is not",
+  { timeout: 10_000 },
+  () =>
+    withRaw(async (_b, c) => {
+      c.send(buildRequest(CON, Code.PUT, 0x3101, T, "/ps/dupget", [], Buffer.from("a")));
+      await c.next();
+      const get = buildRequest(CON, Code.GET, 0x3102, T, "/ps/dupget");
+      c.send(get);
+      assert.equal((await c.next()).payload.toString(), "a");
+      c.send(buildRequest(CON, Code.PUT, 0x3103, T, "/ps/dupget", [], Buffer.from("b")));
+      await c.next();
+      c.send(get); // the same message id again: not recorded, so read again
+      const again = await c.next();
+      assert.equal(again.mid, 0x3102);
+      assert.equal(again.payload.toString(), "b");
+      // A registration is recorded: its duplicate gets the first answer's bytes, not a new one.
+      const observe = buildRequest(CON, Code.GET, 0x3104, Buffer.from([7]), "/ps/dupget", [
+        uintOption(Opt.Observe, 0),
+      ]);
+      c.send(observe);
+      const first = await c.nextRaw();
+      c.send(observe);
+      assert.deepEqual(await c.nextRaw(), first);
+    }),
+);
+
 test("RFC 7252 §4.3: a CON empty message (CoAP ping) is answered with RST", { timeout: 10_000 }, () =>
   withRaw(async (_b, c) => {
     c.send(encodeEmpty(CON, 0x4001));

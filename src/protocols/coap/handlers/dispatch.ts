@@ -32,7 +32,7 @@ export function dispatch(env: RequestEnv): void {
     else respondError(res.ctx, ex, Code.MethodNotAllowed, "GET or POST on /ps");
     return;
   }
-  const t = topicOf(path.slice(1));
+  const t = topicOf(path, 1);
   if ("error" in t) {
     respondError(res.ctx, ex, Code.BadRequest, t.error);
     return;
