@@ -50,10 +50,10 @@ export function parseRequest(msg: CoapMessage): ParseResult {
     prev = n;
     switch (n) {
       case Opt.UriPath:
-        req.path.push(o.value.toString("utf8"));
+        req.path.push(o.value.toString()); // UTF-8; without arguments toString skips the encoding lookup
         break;
       case Opt.UriQuery:
-        req.query.push(o.value.toString("utf8"));
+        req.query.push(o.value.toString());
         break;
       case Opt.Observe:
         req.observe = readUint(o.value);

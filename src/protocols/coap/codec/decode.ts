@@ -24,13 +24,12 @@ export function decodeMessage(buf: Buffer): DecodeResult {
   const tkl = b0 & 0x0f;
   const c = buf[1]!;
   const mid = (buf[2]! << 8) | buf[3]!;
-  const header = { type, mid };
   // RFC 7252 §3: token lengths 9-15 are reserved and are a message format error.
-  if (tkl > 8) return { ok: false, error: "token length 9-15 is reserved", header };
-  if (4 + tkl > buf.length) return { ok: false, error: "truncated token", header };
+  if (tkl > 8) return formatError("token length 9-15 is reserved", type, mid);
+  if (4 + tkl > buf.length) return formatError("truncated token", type, mid);
   const cls = codeClass(c);
   // Classes 1, 6 and 7 are reserved (RFC 7252 §12.1).
-  if (cls === 1 || cls === 6 || cls === 7) return { ok: false, error: "reserved code class", header };
+  if (cls === 1 || cls === 6 || cls === 7) return formatError("reserved code class", type, mid);
   const token = buf.subarray(4, 4 + tkl);
   const options: CoapOption[] = [];
   let pos = 4 + tkl;
@@ -40,40 +39,45 @@ export function decodeMessage(buf: Buffer): DecodeResult {
     const byte = buf[pos++]!;
     if (byte === 0xff) {
       // RFC 7252 §3: a payload marker followed by a zero-length payload is a format error.
-      if (pos === buf.length) return { ok: false, error: "payload marker without payload", header };
+      if (pos === buf.length) return formatError("payload marker without payload", type, mid);
       payload = buf.subarray(pos);
       break;
     }
     let delta = byte >> 4;
     let length = byte & 0x0f;
-    if (delta === 15 || length === 15) return { ok: false, error: "option nibble 15 is reserved", header };
+    if (delta === 15 || length === 15) return formatError("option nibble 15 is reserved", type, mid);
     if (delta === 13) {
-      if (pos >= buf.length) return { ok: false, error: "truncated option delta", header };
+      if (pos >= buf.length) return formatError("truncated option delta", type, mid);
       delta = buf[pos++]! + 13;
     } else if (delta === 14) {
-      if (pos + 1 >= buf.length) return { ok: false, error: "truncated option delta", header };
+      if (pos + 1 >= buf.length) return formatError("truncated option delta", type, mid);
       delta = ((buf[pos]! << 8) | buf[pos + 1]!) + 269;
       pos += 2;
     }
     if (length === 13) {
-      if (pos >= buf.length) return { ok: false, error: "truncated option length", header };
+      if (pos >= buf.length) return formatError("truncated option length", type, mid);
       length = buf[pos++]! + 13;
     } else if (length === 14) {
-      if (pos + 1 >= buf.length) return { ok: false, error: "truncated option length", header };
+      if (pos + 1 >= buf.length) return formatError("truncated option length", type, mid);
       length = ((buf[pos]! << 8) | buf[pos + 1]!) + 269;
       pos += 2;
     }
-    if (pos + length > buf.length) return { ok: false, error: "truncated option value", header };
+    if (pos + length > buf.length) return formatError("truncated option value", type, mid);
     number += delta;
-    if (number > 0xffff) return { ok: false, error: "option number over 65535", header };
+    if (number > 0xffff) return formatError("option number over 65535", type, mid);
     options.push({ number, value: buf.subarray(pos, pos + length) });
     pos += length;
   }
   // RFC 7252 §4.1: an Empty message (0.00) has no token, options or payload.
   if (c === 0 && (tkl !== 0 || buf.length !== 4)) {
-    return { ok: false, error: "empty message with token, options or payload", header };
+    return formatError("empty message with token, options or payload", type, mid);
   }
   return { ok: true, message: { type, code: c, mid, token, options, payload } };
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A format error after a readable header (built only then: a well-formed message costs no header object). */
+function formatError(error: string, type: MessageType, mid: number): DecodeResult {
+  return { ok: false, error, header: { type, mid } };
+}
