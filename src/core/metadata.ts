@@ -25,10 +25,23 @@ export function msLeft(expiresAt: number, now: number): number {
   return Math.max(0, expiresAt - now);
 }
 
-/** A text correlation id as the core's correlation data (its UTF-8 bytes). */
+/**
+ * A text correlation id as the core's correlation data: its UTF-8 bytes, except that exactly what
+ * correlationIdToText writes for bytes that are not UTF-8 (`base64:` + their canonical Base64) turns
+ * back into those bytes. So a STOMP or AMQP 0-9-1 responder that echoes the correlation id of an
+ * MQTT 5 request gives the requester its own Correlation Data again. A text that only looks alike
+ * (its Base64 decodes to UTF-8, or is not written the canonical way) stays text.
+ */
 export function correlationIdToBytes(id: string): Buffer {
+  if (id.startsWith(BASE64_PREFIX)) {
+    const b64 = id.slice(BASE64_PREFIX.length);
+    const bytes = Buffer.from(b64, "base64");
+    if (!isUtf8(bytes) && bytes.toString("base64") === b64) return bytes;
+  }
   return Buffer.from(id, "utf8");
 }
+
+const BASE64_PREFIX = "base64:";
 
 /**
  * Correlation data as a text correlation id: its UTF-8 text. Bytes that are not UTF-8 (an MQTT 5
@@ -36,5 +49,5 @@ export function correlationIdToBytes(id: string): Buffer {
  * so two different ids never read the same.
  */
 export function correlationIdToText(data: Buffer): string {
-  return isUtf8(data) ? data.toString("utf8") : `base64:${data.toString("base64")}`;
+  return isUtf8(data) ? data.toString("utf8") : `${BASE64_PREFIX}${data.toString("base64")}`;
 }

@@ -70,7 +70,7 @@ describe("metadata mapping between MQTT 5, MQTT 3.1.1, STOMP and WAMP", () => {
   });
 
   test(
-    "correlation id: MQTT 5 Correlation Data ⇄ STOMP correlation-id (non-UTF-8 bytes as base64:)",
+    "correlation id: MQTT 5 Correlation Data ⇄ STOMP correlation-id (non-UTF-8 bytes as base64:, and back)",
     T,
     async () => {
       const r = await fromMqtt5({ qos: 0, properties: { correlationData: Buffer.from("req-7") } });
@@ -79,6 +79,9 @@ describe("metadata mapping between MQTT 5, MQTT 3.1.1, STOMP and WAMP", () => {
       assert.equal(bin.stomp.headers["correlation-id"], "base64:/wE=");
       const p = await fromStomp({ "correlation-id": "req-8" });
       assert.deepEqual(p.properties?.correlationData, Buffer.from("req-8"));
+      // A responder echoing the base64: form gives an MQTT 5 requester its own bytes back.
+      const echoed = await fromStomp({ "correlation-id": bin.stomp.headers["correlation-id"]! });
+      assert.deepEqual(echoed.properties?.correlationData, Buffer.from([0xff, 1]));
     },
   );
 

@@ -129,6 +129,21 @@ test("MQTT 5 correlation data that is not UTF-8 reaches AMQP as base64:…, so t
   }
 });
 
+test("an AMQP responder echoing a base64:… correlation id gives the MQTT 5 requester its own bytes back", {
+  timeout: 10_000,
+}, async () => {
+  const mq = await connect(b.mqttUrl, { protocolVersion: 5 });
+  try {
+    const inbox = collect(mq);
+    await mq.subscribeAsync("corr-reply/#", { qos: 1 });
+    ch.publish("amq.topic", "corr-reply.r1", Buffer.from("answer"), { correlationId: "base64:/wAB" });
+    const [reply] = await inbox.next(1, 5000);
+    assert.deepEqual(reply!.packet.properties?.correlationData, Buffer.from([0xff, 0x00, 0x01]));
+  } finally {
+    await mq.endAsync();
+  }
+});
+
 test("a queue bound twice with overlapping keys gets each message once", { timeout: 10_000 }, async () => {
   const { queue } = await ch.assertQueue("", { exclusive: true });
   await ch.bindQueue(queue, "amq.topic", "dup.#");
