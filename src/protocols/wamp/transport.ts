@@ -1,12 +1,12 @@
 /**
  * The two WAMP transports as one message-oriented interface: WebSocket (WAMP §14.5.2, one WAMP
  * message per WebSocket message, text frames for JSON) and RawSocket over TCP (WAMP §14.5.3, with
- * its handshake). Writes made within one tick go out together (two pieces for a long burst: see
- * EARLY_FLUSH_AFTER): RawSocket corks the socket until the next tick, WebSocket copies small frames
- * into one buffer.
+ * its handshake). Both write their frames through a TickFrameWriter
+ * (src/transports/tick-frame-writer.ts): the frames of one tick reach the socket together, small
+ * ones copied into one buffer.
  */
 import type { Socket } from "node:net";
-import { ARENA_MAX_COPY, OutputArena } from "../../transports/output-arena.js";
+import { type FrameHeaders, TickFrameWriter } from "../../transports/tick-frame-writer.js";
 import type { ByteStream, TransportKind } from "../../transports/types.js";
 import { frameHeaderLength, writeFrameHeader } from "../../transports/websocket/frames.js";
 import type { MessageSocket } from "../../transports/websocket/message-socket.js";
@@ -14,10 +14,11 @@ import {
   encodeHandshake,
   encodeHandshakeError,
   FrameType,
-  frameHeader,
   HandshakeError,
   parseHandshake,
+  RAWSOCKET_HEADER_LENGTH,
   RawSocketDecoder,
+  writeRawSocketHeader,
 } from "./codec/rawsocket.js";
 import { type Serializer, serializerByRawSocketCode } from "./codec/serializers.js";
 
@@ -41,52 +42,24 @@ export interface WampTransport {
   destroy(): void;
 }
 
-type CorkedSocket = Socket & { wampCorked?: boolean; wampCorkedWrites?: number };
+/** Server data frames: unmasked (RFC 6455 §5.1), unfragmented; the kind is FIN + opcode. */
+const WEBSOCKET_HEADERS: FrameHeaders = { length: frameHeaderLength, write: writeFrameHeader };
+
+const RAWSOCKET_HEADERS: FrameHeaders = {
+  length: () => RAWSOCKET_HEADER_LENGTH,
+  write: writeRawSocketHeader,
+};
 
 /**
- * In a long burst (one read of many CALLs gives as many INVOCATIONs), the first this many messages
- * leave early, once per tick: the peer, often a closed loop waiting for them, starts on those while
- * the router produces the rest, instead of the two sides taking turns. bench/wamp, RPC with 100
- * calls in flight: +45%; flushing every 16 writes instead of once cost one-way streams throughput.
- */
-const EARLY_FLUSH_AFTER = 16;
-
-function uncorkSocket(socket: CorkedSocket): void {
-  socket.wampCorked = false;
-  socket.uncork();
-}
-
-function corkForTick(socket: CorkedSocket | undefined): void {
-  if (socket === undefined) return;
-  if (socket.wampCorked) {
-    if (++socket.wampCorkedWrites! === EARLY_FLUSH_AFTER) {
-      socket.uncork();
-      socket.cork();
-    }
-    return;
-  }
-  socket.wampCorked = true;
-  socket.wampCorkedWrites = 0;
-  socket.cork();
-  process.nextTick(uncorkSocket, socket);
-}
-
-/**
- * WebSocket data frames are written here, not one by one: a small frame (header and message) is
- * copied into an arena that the tick's frames share, so a burst costs no header Buffer or stream
- * write per message and reaches the socket as one chunk at the end of the tick (or early, after
- * EARLY_FLUSH_AFTER frames). Server frames are unmasked (RFC 6455 §5.1) and unfragmented. The
- * connection (src/transports/websocket/message-socket.ts) decodes incoming frames, writes the
- * control frames (pong, close) as whole frames too, and drops data written after its close frame.
+ * WAMP over WebSocket. The connection (src/transports/websocket/message-socket.ts) decodes incoming
+ * frames, writes the control frames (pong, close) as whole frames, and drops data written after its
+ * close frame; the data frames are written here.
  */
 export class WebSocketTransport implements WampTransport {
   readonly peerMaxLength = Number.POSITIVE_INFINITY;
   /** FIN + opcode: text (0x1) for JSON, binary (0x2) for MessagePack and CBOR. */
   private readonly byte0: number;
-  /** Small frames of a busy tick (src/transports/output-arena.ts); none while the session is quiet. */
-  private arena: OutputArena | undefined;
-  private scheduled = false;
-  private frames = 0;
+  private readonly writer: TickFrameWriter;
 
   constructor(
     private readonly ws: MessageSocket,
@@ -94,10 +67,12 @@ export class WebSocketTransport implements WampTransport {
     serializer: Serializer,
   ) {
     this.byte0 = serializer.binary ? 0x82 : 0x81;
+    // Once the closing handshake has begun the close frame is out: write() drops what would follow it.
+    this.writer = new TickFrameWriter((chunk) => ws.write(chunk), WEBSOCKET_HEADERS);
   }
 
   get buffered(): number {
-    return this.ws.writableLength + (this.arena?.pending ?? 0);
+    return this.ws.writableLength + this.writer.pending;
   }
 
   start(events: TransportEvents): void {
@@ -106,53 +81,11 @@ export class WebSocketTransport implements WampTransport {
   }
 
   send(bytes: Buffer): void {
-    const ws = this.ws;
-    if (!ws.open) return;
-    const n = bytes.length;
-    const head = frameHeaderLength(n);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      this.frames = 0;
-      process.nextTick(this.onTick);
-    } else if (++this.frames === EARLY_FLUSH_AFTER) this.flush();
-    if (head + n > ARENA_MAX_COPY) {
-      this.flush();
-      const h = Buffer.allocUnsafe(head);
-      writeFrameHeader(h, 0, this.byte0, n);
-      ws.write(h);
-      ws.write(bytes);
-      return;
-    }
-    let a = this.arena;
-    if (a === undefined && this.frames === 0) {
-      // The first frame of a tick, with no arena: one pooled buffer of its own.
-      const f = Buffer.allocUnsafe(head + n);
-      f.set(bytes, writeFrameHeader(f, 0, this.byte0, n));
-      ws.write(f);
-      return;
-    }
-    if (a === undefined || !a.room(head + n)) {
-      this.flush();
-      a = this.arena = new OutputArena();
-    }
-    a.buf.set(bytes, writeFrameHeader(a.buf, a.offset, this.byte0, n));
-    a.appended(head + n);
-  }
-
-  private readonly onTick = (): void => {
-    this.scheduled = false;
-    this.flush();
-    if (this.frames === 0) this.arena = undefined; // one frame this tick: a quiet connection
-  };
-
-  private flush(): void {
-    const chunk = this.arena?.take();
-    // Once the closing handshake has begun the close frame is out: write() drops what would follow it.
-    if (chunk !== undefined) this.ws.write(chunk);
+    if (this.ws.open) this.writer.write(this.byte0, bytes);
   }
 
   close(): void {
-    this.flush();
+    this.writer.flush();
     this.ws.close(1000);
   }
 
@@ -163,6 +96,7 @@ export class WebSocketTransport implements WampTransport {
 
 export class RawSocketTransport implements WampTransport {
   private readonly decoder: RawSocketDecoder;
+  private readonly writer: TickFrameWriter;
   private events: TransportEvents | undefined;
   private pending: Buffer | undefined;
   private closed = false;
@@ -176,11 +110,14 @@ export class RawSocketTransport implements WampTransport {
     rest: Buffer,
   ) {
     this.decoder = new RawSocketDecoder(maxLength);
+    this.writer = new TickFrameWriter((chunk) => {
+      if (!this.closed) stream.write(chunk);
+    }, RAWSOCKET_HEADERS);
     if (rest.length > 0) this.pending = rest;
   }
 
   get buffered(): number {
-    return this.stream.writableLength;
+    return this.stream.writableLength + this.writer.pending;
   }
 
   start(events: TransportEvents): void {
@@ -216,13 +153,12 @@ export class RawSocketTransport implements WampTransport {
   }
 
   private write(type: number, bytes: Buffer): void {
-    if (this.closed) return;
-    corkForTick(this.stream as unknown as Socket);
-    this.stream.write(frameHeader(type, bytes.length));
-    this.stream.write(bytes);
+    if (!this.closed) this.writer.write(type, bytes);
   }
 
   close(): void {
+    if (this.closed) return;
+    this.writer.flush();
     this.closed = true;
     this.stream.end();
   }

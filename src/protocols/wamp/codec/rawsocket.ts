@@ -45,10 +45,21 @@ export function encodeHandshakeError(code: number): Buffer {
   return Buffer.from([RAWSOCKET_MAGIC, code << 4, 0, 0]);
 }
 
+/** Octets of a frame header: 5 reserved bits and the frame type, then a 24-bit length. */
+export const RAWSOCKET_HEADER_LENGTH = 4;
+
+/** Writes a frame header at `at`; returns where the payload starts. */
+export function writeRawSocketHeader(b: Buffer, at: number, type: number, length: number): number {
+  b[at] = type;
+  b[at + 1] = (length >>> 16) & 0xff;
+  b[at + 2] = (length >>> 8) & 0xff;
+  b[at + 3] = length & 0xff;
+  return at + RAWSOCKET_HEADER_LENGTH;
+}
+
 export function frameHeader(type: number, length: number): Buffer {
-  const h = Buffer.allocUnsafe(4);
-  h.writeUInt32BE(length, 0);
-  h[0] = type;
+  const h = Buffer.allocUnsafe(RAWSOCKET_HEADER_LENGTH);
+  writeRawSocketHeader(h, 0, type, length);
   return h;
 }
 
