@@ -84,6 +84,8 @@ function switchboard(durability: "full" | "normal" | "relaxed" | "memory"): Targ
         `${store}\nmqtt:\n  maxQueuedMessages: ${Math.max(opts.messages, opts.warmup) + 1000}\n  maxInflight: ${Math.max(100, opts.window)}\n`,
       );
       const [cmd, args] = pinned(pin, process.execPath, [
+        // The V8 flag of the `switchboard` bin and `npm start` (as bench/brokers.ts): what users run.
+        "--max-semi-space-size=4",
         ...(process.env.BENCH_SWITCHBOARD_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
         SWITCHBOARD_MAIN,
         "start",

@@ -16,8 +16,8 @@
  *   database stays consistent), including acknowledged messages.
  * - "full": the same with `synchronous = FULL`: the WAL is fsynced at every commit, before commit()
  *   resolves, so an acknowledged write also survives an OS crash and power loss.
- * - "relaxed": the batch is applied every `relaxedIntervalMs` (default 1000) with
- *   `synchronous = NORMAL`, and commit() resolves at once. A crash of the process or of the machine
+ * - "relaxed": the batch is applied every `relaxedIntervalMs` (default 1000), or once 10,000 writes
+ *   wait, with `synchronous = NORMAL`, and commit() resolves at once. A crash of the process or of the machine
  *   loses the writes of the last interval, including messages that were already acknowledged
  *   (PUBACK/PUBREC sent); an OS crash or power loss may also lose the last few transactions.
  *   Trades that for throughput. If a background flush fails, the next commit() rejects with the error
@@ -156,6 +156,8 @@ const queueMessageKey = (queue: string, seq: number): string => `m${queue}\0${se
 
 /** How long writes that need no commit of their own (done deliveries) wait for one. */
 const LAZY_COMMIT_MS = 50;
+/** With durability "relaxed": a commit starts before the interval ends once this many writes wait. */
+const RELAXED_MAX_OPS = 10_000;
 
 /** Most bytes the -wal file keeps after a checkpoint (it is truncated back to this). */
 const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
@@ -456,6 +458,7 @@ export class SqliteStore implements Store {
     this.lastWrite.set(rowKey, this.batch.length);
     this.batch.push(op);
     if (!this.relaxed) this.schedule();
+    else this.relaxedBound();
   }
 
   /**
@@ -466,9 +469,24 @@ export class SqliteStore implements Store {
   private enqueueDelivery(op: Op, eager: boolean): void {
     this.assertOpen();
     this.batch.push(op);
-    if (this.relaxed) return;
-    if (eager) this.schedule();
+    if (this.relaxed) this.relaxedBound();
+    else if (eager) this.schedule();
     else this.scheduleLazy();
+  }
+
+  /**
+   * "relaxed" commits every interval, or as soon as RELAXED_MAX_OPS writes wait: a burst then costs
+   * a few large transactions instead of one pile of ops held in memory until the interval ends
+   * (and an acknowledgement for a session with saves in that pile has to become an op too: see
+   * deleteDelivery). Committing sooner only shortens what a crash can lose.
+   */
+  private relaxedBound(): void {
+    if (this.batch.length >= RELAXED_MAX_OPS && this.immediate === undefined && !this.closed) {
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        this.backgroundFlush();
+      });
+    }
   }
 
   private scheduleLazy(): void {

@@ -396,6 +396,28 @@ test("sqlite: relaxed durability resolves commit() at once and writes every inte
   }),
 );
 
+test("sqlite: relaxed durability commits before the interval ends once 10,000 writes wait", T, () =>
+  inTempDir(async (dir) => {
+    const store = new SqliteStore({ dir, durability: "relaxed", relaxedIntervalMs: 600_000 });
+    const reader = new Database(join(dir, SQLITE_FILE_NAME), { readonly: true });
+    const rows = () =>
+      (reader.prepare("SELECT count(*) AS n FROM delivery_segments").get() as { n: number }).n;
+    try {
+      await store.load();
+      for (let i = 1; i < 10_000; i++) store.saveDelivery(delivery("c", i));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(rows(), 0, "9,999 writes wait for the interval");
+      store.saveDelivery(delivery("c", 10_000));
+      const deadline = Date.now() + 5000;
+      while (rows() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(rows(), 1, "the 10,000th write starts a commit of them all (one segment)");
+    } finally {
+      reader.close();
+      await store.close();
+    }
+  }),
+);
+
 test("sqlite: every write and commit() after close() fails", T, () =>
   inTempDir(async (dir) => {
     const store = new SqliteStore({ dir });
