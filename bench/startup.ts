@@ -69,6 +69,8 @@ interface StartSample {
 
 async function startOnce(dataDir: string, configFile: string, pin: boolean, nodeFlags: string[] = []) {
   const [cmd, args] = pinned(pin, process.execPath, [
+    // The V8 flag of the `switchboard` bin and `npm start` (as the other benchmarks): what users run.
+    "--max-semi-space-size=4",
     ...nodeFlags,
     SWITCHBOARD_MAIN,
     "start",
