@@ -1,6 +1,6 @@
 /**
  * The CoAP servers under test: Switchboard (--coap-port) and libcoap's coap-server (C), each pinned
- * with taskset. Only the processes started here are signalled, by their pid.
+ * with taskset; and, for get-floor.ts, a responder with no CoAP logic (floor-responder.ts). Only the processes started here are signalled, by their pid.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { sleep } from "../stats.js";
 import { ping } from "./udp-client.js";
 
-export type CoapServerName = "switchboard" | "libcoap";
+/** node-floor: the do-nothing Node.js responder of floor-responder.ts (GET only). */
+export type CoapServerName = "switchboard" | "libcoap" | "node-floor";
 
 export interface RunningServer {
   name: CoapServerName;
@@ -31,6 +32,9 @@ function command(name: CoapServerName, port: number, dir: string): string[] {
   if (name === "libcoap") {
     // -d: PUT creates resources (observable), as many as the scenarios need.
     return [libcoapServer(), "-A", "127.0.0.1", "-p", String(port), "-d", "1000", "-v", "0"];
+  }
+  if (name === "node-floor") {
+    return [process.execPath, "--max-semi-space-size=4", "dist/bench/coap/floor-responder.js", String(port)];
   }
   writeFileSync(join(dir, "switchboard.json"), JSON.stringify(SWITCHBOARD_CONFIG));
   return [
