@@ -11,7 +11,9 @@ import { connect, type Socket } from "node:net";
 import { test } from "node:test";
 import { WebSocket } from "ws";
 import { createHttpServer } from "../../src/transports/http.js";
+import { TickFrameWriter } from "../../src/transports/tick-frame-writer.js";
 import type { TransportInfo } from "../../src/transports/types.js";
+import { DATA_FRAME_HEADERS } from "../../src/transports/websocket/frames.js";
 import { acceptValue } from "../../src/transports/websocket/handshake.js";
 import { CLOSE_TIMEOUT_MS, type MessageSocket } from "../../src/transports/websocket/message-socket.js";
 import { delay, hasOpenssl, selfSignedCert, within } from "./helpers.js";
@@ -60,13 +62,15 @@ async function withServer(
         }),
       };
       served.push(s);
+      // Echoes go out as WAMP's do: through a tick frame writer onto ws.write().
+      const out = new TickFrameWriter((chunk) => ws.write(chunk), DATA_FRAME_HEADERS);
       ws.start({
         message(data, binary) {
           s.messages.push({ data: Buffer.from(data), binary });
           const text = data.toString();
           if (text === "close-me") ws.close(4000, "bye");
           else if (text === "terminate-me") ws.terminate();
-          else ws.send(data, binary);
+          else out.write(binary ? 0x82 : 0x81, data);
         },
         close() {
           s.closes++;

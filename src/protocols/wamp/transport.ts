@@ -8,7 +8,7 @@
 import type { Socket } from "node:net";
 import { type FrameHeaders, TickFrameWriter } from "../../transports/tick-frame-writer.js";
 import type { ByteStream, TransportKind } from "../../transports/types.js";
-import { frameHeaderLength, writeFrameHeader } from "../../transports/websocket/frames.js";
+import { DATA_FRAME_HEADERS } from "../../transports/websocket/frames.js";
 import type { MessageSocket } from "../../transports/websocket/message-socket.js";
 import {
   encodeHandshake,
@@ -42,9 +42,6 @@ export interface WampTransport {
   destroy(): void;
 }
 
-/** Server data frames: unmasked (RFC 6455 §5.1), unfragmented; the kind is FIN + opcode. */
-const WEBSOCKET_HEADERS: FrameHeaders = { length: frameHeaderLength, write: writeFrameHeader };
-
 const RAWSOCKET_HEADERS: FrameHeaders = {
   length: () => RAWSOCKET_HEADER_LENGTH,
   write: writeRawSocketHeader,
@@ -68,7 +65,7 @@ export class WebSocketTransport implements WampTransport {
   ) {
     this.byte0 = serializer.binary ? 0x82 : 0x81;
     // Once the closing handshake has begun the close frame is out: write() drops what would follow it.
-    this.writer = new TickFrameWriter((chunk) => ws.write(chunk), WEBSOCKET_HEADERS);
+    this.writer = new TickFrameWriter((chunk) => ws.write(chunk), DATA_FRAME_HEADERS);
   }
 
   get buffered(): number {

@@ -5,6 +5,7 @@
  * writes data frames itself (src/protocols/wamp/transport.ts).
  */
 import { isUtf8 } from "node:buffer";
+import type { FrameHeaders } from "../tick-frame-writer.js";
 
 export const Opcode = {
   CONTINUATION: 0x0,
@@ -54,6 +55,12 @@ export function writeFrameHeader(b: Buffer, at: number, byte0: number, n: number
 export function frameHeaderLength(n: number): number {
   return n < 126 ? 2 : n < 65536 ? 4 : 10;
 }
+
+/**
+ * Server data frames for a TickFrameWriter: unmasked (§5.1), unfragmented; the kind is FIN + opcode
+ * (0x81 text, 0x82 binary).
+ */
+export const DATA_FRAME_HEADERS: FrameHeaders = { length: frameHeaderLength, write: writeFrameHeader };
 
 /** A whole control frame (payload at most 125 bytes, §5.5). */
 export function controlFrame(opcode: number, payload: Buffer): Buffer {

@@ -18,15 +18,7 @@
 import { isUtf8 } from "node:buffer";
 import type { Socket } from "node:net";
 import { FrameDecoder, type FrameSink } from "./frame-decoder.js";
-import {
-  CloseCode,
-  closeFrame,
-  controlFrame,
-  frameHeaderLength,
-  isValidCloseCode,
-  Opcode,
-  writeFrameHeader,
-} from "./frames.js";
+import { CloseCode, closeFrame, controlFrame, isValidCloseCode, Opcode } from "./frames.js";
 
 export interface MessageSocketEvents {
   /** A whole message; see FrameSink.message for the lifetime of `data`. */
@@ -93,16 +85,6 @@ export class MessageSocket implements FrameSink {
   /** Writes whole, unmasked data frames (frames.ts writeFrameHeader); dropped once closing. */
   write(frames: Buffer): void {
     if (this.state === OPEN) this.socket.write(frames);
-  }
-
-  /** Sends one message as one frame. */
-  send(data: Buffer, binary: boolean): void {
-    if (this.state !== OPEN) return;
-    const n = data.length;
-    const header = Buffer.allocUnsafe(frameHeaderLength(n));
-    writeFrameHeader(header, 0, binary ? 0x82 : 0x81, n);
-    this.socket.write(header);
-    this.socket.write(data);
   }
 
   /** Starts the closing handshake; the socket closes when the client answers, or after CLOSE_TIMEOUT_MS. */
