@@ -234,10 +234,10 @@ function sendPublish(
     const key =
       qos > 0 ? (v5 ? "mqtt5p" : "mqtt4p") : v5 ? (retain ? "mqtt5r" : "mqtt5") : retain ? "mqtt4r" : "mqtt4";
     const cache = message.encoded;
-    const shared = cache?.get(key);
-    let buf: Buffer;
+    let shared = cache?.get(key);
+    let fresh = false;
     if (shared === undefined) {
-      buf = encodePublish(
+      shared = encodePublish(
         {
           cmd: "publish",
           topic: message.topic,
@@ -252,38 +252,28 @@ function sendPublish(
       );
       // Never modified once written: later deliveries copy it (QoS 1/2) or send it as it is (QoS 0).
       const c2 = cache ?? cacheOf(message);
-      c2.set(key, buf);
+      c2.set(key, shared);
       if (qos > 0 && c2 instanceof EncodedPublish) c2.templateLent = true;
-    } else if (qos === 0) {
-      buf = shared;
-    } else {
-      const byte0 = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
-      const at = packetIdOffset(shared);
-      if (shared.length <= ARENA_MAX_COPY || !(cache instanceof EncodedPublish) || cache.templateLent) {
-        if (c.clientMaxPacketSize > 0 && shared.length > c.clientMaxPacketSize) {
-          // Too big for this client: discarded as if delivered ([MQTT-3.1.2-25]).
-          c.router.stats.messagesDropped++;
-          completeInflight(c, packetId!);
-          return;
-        }
-        // A patched copy (into the connection's output arena when small).
-        c.writePublishCopy(shared, byte0, at, packetId!);
-        return;
-      }
-      // A large one: the first delivery sends the template itself, patched in place.
-      cache.templateLent = true;
-      buf = shared;
-      buf[0] = byte0;
-      buf[at] = packetId! >>> 8;
-      buf[at + 1] = packetId! & 0xff;
+      fresh = true;
     }
-    if (qos > 0 && c.clientMaxPacketSize > 0 && buf.length > c.clientMaxPacketSize) {
-      // Too big for this client: discarded as if delivered ([MQTT-3.1.2-25]).
-      c.router.stats.messagesDropped++;
-      completeInflight(c, packetId!);
+    if (tooBig(c, shared.length)) return dropAsDelivered(c, packetId);
+    if (qos === 0 || fresh) {
+      c.write(shared);
       return;
     }
-    c.write(buf);
+    const byte0 = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
+    const at = packetIdOffset(shared);
+    if (shared.length <= ARENA_MAX_COPY || !(cache instanceof EncodedPublish) || cache.templateLent) {
+      // A patched copy (into the connection's output arena when small).
+      c.writePublishCopy(shared, byte0, at, packetId!);
+      return;
+    }
+    // A large one: the first delivery sends the template itself, patched in place.
+    cache.templateLent = true;
+    shared[0] = byte0;
+    shared[at] = packetId! >>> 8;
+    shared[at + 1] = packetId! & 0xff;
+    c.write(shared);
     return;
   }
   const packet: PublishPacket = {
@@ -300,18 +290,26 @@ function sendPublish(
   if (c.clientTopicAliasMaximum > 0) props = applyTopicAlias(c, packet, props);
   packet.properties = props;
   const buf = encodePublish(packet, c.version);
-  if (c.clientMaxPacketSize > 0 && buf.length > c.clientMaxPacketSize) {
-    // Too big for this client: discarded as if delivered ([MQTT-3.1.2-25]).
-    c.router.stats.messagesDropped++;
-    // An alias assigned by this packet never reached the client: forget it, or the next message
-    // would use an alias the client does not know (§3.3.2.3.4).
+  if (tooBig(c, buf.length)) {
+    // An alias assigned by this packet never reached the client: forget it (before the window
+    // refills), or the next message would use an alias the client does not know (§3.3.2.3.4).
     if (packet.topic !== "" && packet.properties?.topicAlias !== undefined) {
       c.outboundAliases.delete(packet.topic);
     }
-    if (packetId !== undefined) completeInflight(c, packetId);
-    return;
+    return dropAsDelivered(c, packetId);
   }
   c.write(buf);
+}
+
+/** Whether a packet of `n` bytes exceeds the client's Maximum Packet Size (MQTT 5 CONNECT). */
+function tooBig(c: MqttConnection, n: number): boolean {
+  return c.clientMaxPacketSize > 0 && n > c.clientMaxPacketSize;
+}
+
+/** A PUBLISH too big for the client is discarded as if delivered ([MQTT-3.1.2-25]). */
+function dropAsDelivered(c: MqttConnection, packetId: number | undefined): void {
+  c.router.stats.messagesDropped++;
+  if (packetId !== undefined) completeInflight(c, packetId);
 }
 
 /** Uses or assigns a topic alias towards the client, within its Topic Alias Maximum (§3.3.2.3.4). */
