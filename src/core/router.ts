@@ -383,8 +383,7 @@ export class Router {
   retainedOf(topic: string): Message | undefined {
     const m = this.retained.get(topic);
     if (m === undefined || !isExpired(m, Date.now())) return m;
-    this.retained.delete(topic);
-    this.store.deleteRetained(topic);
+    this.dropRetained(topic);
     return undefined;
   }
 
@@ -392,13 +391,15 @@ export class Router {
   retainedMatching(filter: string, visit: (m: Message) => void): void {
     const now = Date.now();
     this.retained.match(filter, (_topic, m) => {
-      if (isExpired(m, now)) {
-        this.retained.delete(m.topic);
-        this.store.deleteRetained(m.topic);
-        return;
-      }
-      visit(m);
+      if (isExpired(m, now)) this.dropRetained(m.topic);
+      else visit(m);
     });
+  }
+
+  /** Forgets an expired retained message, here and in the store. */
+  private dropRetained(topic: string): void {
+    this.retained.delete(topic);
+    this.store.deleteRetained(topic);
   }
 
   get retainedCount(): number {
