@@ -44,6 +44,20 @@ export function setEventInfo(
   /** The topic as the publisher wrote it (saves converting the canonical topic back). */
   uri: string = topicToUri(m.topic),
 ): EventInfo {
+  return attach(m, payload, publisher, uri);
+}
+
+/** The message's EventInfo, made on first use for a message from another protocol. */
+export function eventInfo(m: Message): EventInfo {
+  return (m.wampEvent as EventInfo | undefined) ?? attach(m, undefined, undefined, topicToUri(m.topic));
+}
+
+function attach(
+  m: Message,
+  payload: RpcPayload | undefined,
+  publisher: PublisherIdentity | undefined,
+  uri: string,
+): EventInfo {
   const info: EventInfo = {
     publication: newPublicationId(),
     uri,
@@ -54,23 +68,6 @@ export function setEventInfo(
     frames: undefined,
   };
   m.wampEvent = info;
-  return info;
-}
-
-export function eventInfo(m: Message): EventInfo {
-  let info = m.wampEvent as EventInfo | undefined;
-  if (info === undefined) {
-    info = {
-      publication: newPublicationId(),
-      uri: topicToUri(m.topic),
-      payload: undefined,
-      publisher: undefined,
-      frameKey: -1,
-      frame: undefined,
-      frames: undefined,
-    };
-    m.wampEvent = info;
-  }
   return info;
 }
 
