@@ -10,6 +10,7 @@ import {
   buildRequest,
   closeAgent,
   coapRequest,
+  inProcessCoap,
   newAgent,
   type RawCoap,
   uintOption,
@@ -333,25 +334,11 @@ test("RFC 7959: a preferred block size of 256 is used for uploads and downloads"
 test("uploads in progress together stay under maxReassemblyBytes (5.03 with Max-Age past it)", {
   timeout: 10_000,
 }, async () => {
-  const { AllowAllAuth } = await import("../../../src/core/auth.js");
-  const { nullLogger } = await import("../../../src/core/logger.js");
-  const { Router } = await import("../../../src/core/router.js");
-  const { CoapAdapter } = await import("../../../src/protocols/coap/adapter.js");
-  const { MemoryStore } = await import("../../../src/store/memory-store.js");
   const { decodeMessage } = await import("../../../src/protocols/coap/codec/decode.js");
-  const router = new Router({
-    store: new MemoryStore(),
-    auth: new AllowAllAuth(),
-    log: nullLogger,
-    limits: { maxQueuedMessages: 10, maxQueuedBytes: 0 },
+  const { adapter, sender, sent, close } = await inProcessCoap({
+    maxReassemblyBytes: 3000,
+    amplificationFactor: 0,
   });
-  await router.start();
-  const adapter = new CoapAdapter(router, { maxReassemblyBytes: 3000, amplificationFactor: 0 }, nullLogger);
-  const sent: Buffer[] = [];
-  const sender = {
-    send: (p: Buffer | readonly Buffer[]) =>
-      void sent.push(Buffer.isBuffer(p) ? p : Buffer.concat(p as Buffer[])),
-  };
   const codes: number[] = [];
   try {
     // Three clients (ports) each start a 1024-byte-block upload: the third passes 3000 bytes.
@@ -373,7 +360,6 @@ test("uploads in progress together stay under maxReassemblyBytes (5.03 with Max-
     }
     assert.deepEqual(codes, [Code.Continue, Code.Continue, Code.ServiceUnavailable]);
   } finally {
-    adapter.close();
-    await router.close();
+    await close();
   }
 });

@@ -1,8 +1,16 @@
 /** Test clients for CoAP: a raw UDP endpoint with hand-built messages, and npm `coap` requests. */
 import { createSocket, type Socket } from "node:dgram";
 import coap from "coap";
+import { AllowAllAuth } from "../../../src/core/auth.js";
+import { nullLogger } from "../../../src/core/logger.js";
+import { Router } from "../../../src/core/router.js";
+import { CoapAdapter } from "../../../src/protocols/coap/adapter.js";
 import { decodeMessage } from "../../../src/protocols/coap/codec/decode.js";
 import type { CoapMessage } from "../../../src/protocols/coap/codec/message.js";
+import type { CoapOptions } from "../../../src/protocols/coap/options.js";
+import { MemoryStore } from "../../../src/store/memory-store.js";
+import type { Store } from "../../../src/store/store.js";
+import type { DatagramSender } from "../../../src/transports/udp.js";
 import { startTestBroker, type TestBroker, type TestBrokerOptions } from "../../helpers/broker.js";
 
 /** A UDP endpoint that records every datagram it receives. */
@@ -158,4 +166,57 @@ export async function withRaw(
     await c.close();
     await b.close();
   }
+}
+
+/** A CoAP adapter on a router of its own, with no socket (inProcessCoap). */
+export interface InProcessCoap {
+  router: Router;
+  adapter: CoapAdapter;
+  /** What the adapter sends through: records into `sent` and `ports`. */
+  sender: DatagramSender;
+  /** Every datagram the adapter sent, whole, in order, and the port each one went to. */
+  sent: Buffer[];
+  ports: number[];
+  clearSent(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * For tests that drive the adapter directly (adapter.handleDatagram) to see exactly what it sends
+ * and when: multicast, commit order, timers, broker-wide budgets.
+ */
+export async function inProcessCoap(
+  options: Partial<CoapOptions> = {},
+  store: Store = new MemoryStore(),
+): Promise<InProcessCoap> {
+  const router = new Router({
+    store,
+    auth: new AllowAllAuth(),
+    log: nullLogger,
+    limits: { maxQueuedMessages: 100, maxQueuedBytes: 0 },
+  });
+  await router.start();
+  const adapter = new CoapAdapter(router, options, nullLogger);
+  const sent: Buffer[] = [];
+  const ports: number[] = [];
+  return {
+    router,
+    adapter,
+    sent,
+    ports,
+    sender: {
+      send(parts, port) {
+        sent.push(Buffer.isBuffer(parts) ? parts : Buffer.concat(parts as readonly Buffer[]));
+        ports.push(port);
+      },
+    },
+    clearSent() {
+      sent.length = 0;
+      ports.length = 0;
+    },
+    async close() {
+      adapter.close();
+      await router.close();
+    },
+  };
 }

@@ -5,41 +5,15 @@
 import assert from "node:assert/strict";
 import type { RemoteInfo } from "node:dgram";
 import { test } from "node:test";
-import { AllowAllAuth } from "../../../src/core/auth.js";
-import { nullLogger } from "../../../src/core/logger.js";
-import { Router } from "../../../src/core/router.js";
-import { CoapAdapter } from "../../../src/protocols/coap/adapter.js";
 import { CON, Code, NON } from "../../../src/protocols/coap/codec/constants.js";
 import { decodeMessage } from "../../../src/protocols/coap/codec/decode.js";
-import { MemoryStore } from "../../../src/store/memory-store.js";
 import { startTestBroker } from "../../helpers/broker.js";
-import { buildRequest, RawCoap } from "./helpers.js";
+import { buildRequest, inProcessCoap, RawCoap } from "./helpers.js";
 
 async function adapterWithSink(leisureMs: number) {
-  const store = new MemoryStore();
-  const router = new Router({
-    store,
-    auth: new AllowAllAuth(),
-    log: nullLogger,
-    limits: { maxQueuedMessages: 100, maxQueuedBytes: 0 },
-  });
-  await router.start();
-  const adapter = new CoapAdapter(router, { leisureMs }, nullLogger);
-  const sent: Buffer[] = [];
-  const sender = {
-    send(parts: Buffer | readonly Buffer[]) {
-      sent.push(Buffer.isBuffer(parts) ? parts : Buffer.concat(parts as Buffer[]));
-    },
-  };
+  const { adapter, sender, sent, close } = await inProcessCoap({ leisureMs });
   const from: RemoteInfo = { address: "192.0.2.7", port: 5683, family: "IPv4", size: 0 };
-  return {
-    sent,
-    request: (bytes: Buffer) => adapter.handleDatagram(bytes, from, sender, true),
-    close: async () => {
-      adapter.close();
-      await router.close();
-    },
-  };
+  return { sent, request: (bytes: Buffer) => adapter.handleDatagram(bytes, from, sender, true), close };
 }
 
 test("RFC 7252 §8.2: a multicast GET /.well-known/core is answered NON after a leisure", {

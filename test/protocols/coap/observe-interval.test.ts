@@ -2,34 +2,19 @@
 import assert from "node:assert/strict";
 import type { RemoteInfo } from "node:dgram";
 import { test } from "node:test";
-import { AllowAllAuth } from "../../../src/core/auth.js";
-import { nullLogger } from "../../../src/core/logger.js";
 import { createMessage } from "../../../src/core/message.js";
-import { Router } from "../../../src/core/router.js";
-import { CoapAdapter } from "../../../src/protocols/coap/adapter.js";
 import { CON, Code, NON, Opt } from "../../../src/protocols/coap/codec/constants.js";
 import { decodeMessage } from "../../../src/protocols/coap/codec/decode.js";
 import { uintOption } from "../../../src/protocols/coap/codec/message.js";
-import { MemoryStore } from "../../../src/store/memory-store.js";
-import { buildRequest } from "./helpers.js";
+import { buildRequest, inProcessCoap } from "./helpers.js";
 
 test("RFC 7641 §4.5: after observeConIntervalMs without one, the next notification is confirmable", {
   timeout: 10_000,
 }, async () => {
-  const router = new Router({
-    store: new MemoryStore(),
-    auth: new AllowAllAuth(),
-    log: nullLogger,
-    limits: { maxQueuedMessages: 100, maxQueuedBytes: 0 },
+  const { router, adapter, sender, sent, close } = await inProcessCoap({
+    observeConIntervalMs: 200,
+    observeConEvery: 1000,
   });
-  await router.start();
-  const adapter = new CoapAdapter(router, { observeConIntervalMs: 200, observeConEvery: 1000 }, nullLogger);
-  const sent: Buffer[] = [];
-  const sender = {
-    send(parts: Buffer | readonly Buffer[]) {
-      sent.push(Buffer.isBuffer(parts) ? parts : Buffer.concat(parts as Buffer[]));
-    },
-  };
   const from: RemoteInfo = { address: "127.0.0.1", port: 40000, family: "IPv4", size: 0 };
   try {
     adapter.handleDatagram(
@@ -55,7 +40,6 @@ test("RFC 7641 §4.5: after observeConIntervalMs without one, the next notificat
     // registration answer, two NON notifications, then a CON one: the interval had passed.
     assert.deepEqual(types(), [NON, NON, NON, CON]);
   } finally {
-    adapter.close();
-    await router.close();
+    await close();
   }
 });
